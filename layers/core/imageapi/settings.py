@@ -1,0 +1,47 @@
+"""Runtime configuration, read once from environment variables (set by template.yaml)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every limit of SPEC §5, with its default. Template parameters override them."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    table_name: str = "images"
+    bucket_name: str = "images"
+    service_version: str = "0.1.0"
+
+    max_upload_bytes: int = Field(20 * MIB, ge=1)
+    max_direct_upload_bytes: int = Field(4 * MIB, ge=1)
+    max_pixels: int = Field(50_000_000, ge=1)
+    max_renditions_per_image: int = Field(20, ge=3)
+    quota_max_images: int = Field(10_000, ge=1)
+    quota_max_bytes: int = Field(10 * 1024 * MIB, ge=1)
+
+    upload_url_ttl_seconds: int = Field(900, ge=60, le=900)
+    download_url_ttl_seconds: int = Field(300, ge=1, le=3600)
+    pending_ttl_seconds: int = Field(86_400, ge=60)
+
+    # Signs list cursors so a client cannot forge or tamper with them.
+    cursor_secret: str = Field("local-development-cursor-secret", min_length=16)
+
+    import_allow_private_networks: bool = False
+    import_timeout_seconds: float = Field(10.0, gt=0)
+    import_max_redirects: int = Field(3, ge=0, le=10)
+
+    cors_allow_origins: str = "*"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
