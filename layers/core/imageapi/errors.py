@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://github.com/serverless-image-api/problems/"
+# Problem types are URNs: stable identifiers, listed with their meaning in docs/errors.md.
+PROBLEM_TYPE_BASE = "urn:image-api:problem:"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class DomainError(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     status = 500
     slug = "internal"
@@ -33,12 +35,10 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
     def to_problem(self) -> dict[str, Any]:
-        return problem(self.status, self.title, self.detail, self.slug, self.errors)
+        return {**self.extensions, **problem(self.status, self.title, self.detail, self.slug, self.errors)}
 
 
-def problem(
-    status: int, title: str, detail: str, slug: str, errors: list[FieldError] | None = None
-) -> dict[str, Any]:
+def problem(status: int, title: str, detail: str, slug: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
@@ -68,6 +68,10 @@ class MethodNotAllowed(DomainError):
 
 class Conflict(DomainError):
     status, slug, title = 409, "not-ready", "Image not ready for this operation"
+
+
+class ImageWasRejected(Conflict):
+    slug, title = "image-rejected", "Image was rejected"
 
 
 class PayloadTooLarge(DomainError):

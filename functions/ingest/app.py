@@ -1,0 +1,39 @@
+"""Ingest: S3 ObjectCreated -> SQS -> here (SPEC §4). Partial batch failures: one bad message
+never fails its neighbours, and a poison message reaches the dead-letter queue after the
+queue's bounded receives."""
+
+import json
+from functools import cache
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from imageapi.api import logger, metrics, tracer
+from imageapi.context import image_service
+from imageapi.ingest import Ingestor
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def ingestor() -> Ingestor:
+    service = image_service()
+    return Ingestor(repository=service.repository, store=service.store, settings=service.settings)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    event = S3Event(json.loads(record.body))
+    if not event.raw_event.get("Records"):  # s3:TestEvent when the notification is configured
+        return
+    for s3_record in event.records:
+        outcome = ingestor().ingest(s3_record.s3.get_object.key)
+        metrics.add_metric(name=f"Ingest_{outcome.value}", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

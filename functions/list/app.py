@@ -1,0 +1,23 @@
+"""GET /images: the owner's images, newest first (SPEC §3.3)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from imageapi.api import build_resolver, current_owner, lambda_entry
+from imageapi.context import image_service
+from imageapi.models import ImagePage, ImageStatus
+
+app = build_resolver()
+
+
+@app.get("/images")
+def list_images(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    status: Annotated[ImageStatus | None, Query()] = None,
+) -> ImagePage:
+    return image_service().list_images(current_owner(app), limit=limit, cursor=cursor, status=status, query=q)
+
+
+handler = lambda_entry(app)

@@ -1,0 +1,55 @@
+"""GET /health, /openapi.json, /docs: public service routes (SPEC §3.9).
+
+The OpenAPI document is generated from every function's routes and models at build time
+(`make openapi`, checked by a test) and shipped in the core layer, because at run time each
+function only knows its own routes.
+"""
+
+from importlib import resources
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from imageapi import __version__
+from imageapi.api import SECURITY_HEADERS, build_resolver, lambda_entry
+from imageapi.models import Health
+
+app = build_resolver()
+
+# Swagger UI's bundle is inlined, so the page needs inline script and style; nothing else.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def openapi_document() -> str:
+    return resources.files("imageapi").joinpath("openapi.json").read_text(encoding="utf-8")
+
+
+@app.get("/health")
+def health() -> Health:
+    return Health(version=__version__)
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[dict]:
+    return Response(status_code=200, content_type="application/json", body=openapi_document())
+
+
+@app.get("/docs")
+def docs() -> Response[str]:
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+
+    assets = resources.files(swagger_ui)
+    html = generate_swagger_html(
+        openapi_document().replace("</", "<\\/"),
+        assets.joinpath("swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        assets.joinpath("swagger-ui.min.css").read_text(encoding="utf-8"),
+        "",
+        None,
+    )
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": DOCS_CSP, "Cache-Control": "public, max-age=300"}
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=html, headers=headers)
+
+
+handler = lambda_entry(app)

@@ -1,0 +1,122 @@
+"""One place that builds the Powertools HTTP resolver the same way for every function:
+validation on, RFC 9457 problems for every error (Powertools' own 422s included), CORS,
+security headers, correlation ids, logger/tracer/metrics."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imageapi.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, Unauthorized, problem
+from imageapi.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=body["status"],
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(body),
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with a status other than 200; Powertools validates and serialises ``body``."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=body,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # Powertools reports ("body", "resize", "width") or ("query", "limit"); clients want the field.
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_problem(error: RequestValidationError) -> Response:
+    errors = list(error.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(problem(400, "Malformed request", "request body is not valid JSON", "bad-request"))
+    fields = [
+        FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid"))) for e in errors
+    ]
+    detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
+    return problem_response(problem(422, "Validation failed", detail, "validation-failed", fields))
+
+
+def _security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    response = next_middleware(app)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    origins = get_settings().cors_origins or ["*"]
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Location"],
+        max_age=600,
+    )
+    app = APIGatewayHttpResolver(cors=cors, enable_validation=True)
+    app.use(middlewares=[_security_headers])
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        if error.status >= 500:
+            logger.warning("upstream failure", extra={"problem": error.slug, "detail": error.detail})
+        return problem_response(error.to_problem(), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _request_invalid(error: RequestValidationError) -> Response:
+        return _validation_problem(error)
+
+    @app.exception_handler(ResponseValidationError)
+    def _response_invalid(error: ResponseValidationError) -> Response:
+        # Our bug, not the client's: log it and answer a plain 500 problem without internals.
+        logger.error("response failed validation", extra={"errors": str(error.errors())[:2000]})
+        return problem_response(problem(500, "Internal error", "the service failed to build a response", "internal"))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return problem_response(problem(404, "Not found", "no such route", "not-found"))
+
+    return app
+
+
+def current_owner(app: APIGatewayHttpResolver) -> str:
+    """The JWT ``sub`` that API Gateway's authorizer verified; every query is scoped by it."""
+    claims = (app.current_event.request_context.authorizer.jwt_claim or {}) if app.current_event else {}
+    owner = claims.get("sub")
+    if not owner:
+        raise Unauthorized("a bearer token with a subject is required")
+    return str(owner)
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, LambdaContext], dict]:
+    """The Lambda handler for a resolver, with Powertools' logging, tracing and metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict, context: LambdaContext) -> dict:
+        return app.resolve(event, context)
+
+    return handler

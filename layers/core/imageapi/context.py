@@ -1,0 +1,44 @@
+"""Lazily built AWS clients and services, one per container.
+
+Built on first use rather than at import so a cold start pays only for what a request needs;
+reused across invocations of a warm container.
+"""
+
+from functools import cache
+
+from imageapi.cursors import CursorCodec
+from imageapi.repository import DynamoImageRepository
+from imageapi.service import ImageService
+from imageapi.settings import get_settings
+from imageapi.storage import S3ObjectStore
+
+
+@cache
+def _boto_config():
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 4}, signature_version="s3v4", connect_timeout=3, read_timeout=10
+    )
+
+
+@cache
+def s3_client():
+    import boto3
+
+    return boto3.client("s3", config=_boto_config())
+
+
+@cache
+def dynamodb_client():
+    import boto3
+
+    return boto3.client("dynamodb", config=_boto_config())
+
+
+@cache
+def image_service() -> ImageService:
+    settings = get_settings()
+    repository = DynamoImageRepository(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret))
+    store = S3ObjectStore(s3_client(), settings.bucket_name)
+    return ImageService(repository=repository, store=store, settings=settings)

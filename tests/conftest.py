@@ -1,0 +1,38 @@
+"""Fixtures shared by every suite: a real moto server on a free loopback port, and the
+environment that points boto3 at it. Nothing here mocks our own code."""
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessImageApiTests",
+    "POWERTOOLS_SERVICE_NAME": "image-api",
+}
+for _name, _value in LOCAL_ENV.items():
+    os.environ.setdefault(_name, _value)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
