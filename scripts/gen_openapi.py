@@ -32,7 +32,8 @@ def generate() -> str:
         on_conflict="error",
     )
     for handler_file in sorted((ROOT / "functions").glob("*/app.py")):
-        merge.add_file(handler_file, resolver_name="app")
+        if "build_resolver" in handler_file.read_text():  # HTTP functions only, not ingest
+            merge.add_file(handler_file, resolver_name="app")
     schema = json.loads(merge.get_openapi_json_schema())
     for path in ("/health", "/openapi.json", "/docs"):  # public routes
         for operation in schema.get("paths", {}).get(path, {}).values():

@@ -10,6 +10,8 @@ import base64
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from imageapi.ids import is_image_id
+
 INCOMING = "incoming"
 ORIGINALS = "originals"
 RENDITIONS = "renditions"
@@ -21,7 +23,8 @@ def encode_owner(owner: str) -> str:
 
 def decode_owner(token: str) -> str:
     padded = token + "=" * (-len(token) % 4)
-    return base64.urlsafe_b64decode(padded.encode()).decode()
+    # validate=True: refuse characters outside the alphabet instead of silently skipping them.
+    return base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
 
 
 def incoming_key(owner: str, image_id: str) -> str:
@@ -61,5 +64,7 @@ def parse_incoming_key(raw_key: str) -> IncomingObject | None:
     try:
         owner = decode_owner(parts[1])
     except (ValueError, UnicodeDecodeError):
+        return None
+    if not owner or not is_image_id(parts[2]):
         return None
     return IncomingObject(owner=owner, image_id=parts[2])

@@ -1,0 +1,89 @@
+# Serverless Image API. `make dev` runs the whole stack locally without Docker;
+# `make test` installs what it needs and runs every test (CI runs exactly that).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+MOTO_PORT ?= 5070
+SUB ?= dev
+PYTEST_ARGS ?=
+BUILD_DIR := .aws-sam/build
+
+.PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod token bench clean browser
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pillow/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	@# The SAM CLI pins older boto3 and pydantic, so it lives in a virtual environment of its own.
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0
+	@touch $@
+
+install: $(BIN)/.installed ## create .venv with everything dev and test need
+
+browser: ## install Debian's Chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium package"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl-C stops)
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local
+
+token: install ## print a development token for SUB (default dev) from the running local stack
+	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: install ## regenerate the OpenAPI document from the code
+	$(BIN)/python scripts/gen_openapi.py
+
+validate: $(SAM_VENV)/.installed install ## sam validate --lint and cfn-lint
+	$(SAM) validate --lint --template template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+build: $(SAM_VENV)/.installed ## sam build for arm64 / python3.12 (no container)
+	@PY312_DIR=$$(scripts/find-python312.sh) && PATH="$$PY312_DIR:$$PATH" $(SAM) build --build-dir $(BUILD_DIR) --parallel
+
+check-template: validate build ## every check of the template that needs no AWS account
+
+test: install browser check-template ## install what is needed and run every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/gen_openapi.py --check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## unit and integration tests only
+	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+deploy: build ## sam deploy (default = dev environment of samconfig.toml)
+	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml
+
+deploy-prod: build ## sam deploy --config-env prod
+	$(SAM) deploy --config-env prod --template-file $(BUILD_DIR)/template.yaml
+
+bench: install ## run the benchmarks and print their figures
+	$(BIN)/python -m bench
+
+clean: ## remove build output, caches and local state (keeps the virtual environments)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .local tests/artifacts
+	find . -name __pycache__ -not -path './.venv*' -prune -exec rm -rf {} +
