@@ -1,15 +1,22 @@
-"""GET /images/{id}: one image (SPEC §3.4)."""
+"""GET and DELETE /images/{id} (SPEC §3.4)."""
 
-from imageapi.api import build_resolver, current_owner, lambda_entry
+from aws_lambda_powertools.event_handler import Response
+from imageapi.api import SECURITY_HEADERS, build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
 from imageapi.models import ImageOut
 
 app = build_resolver()
 
 
-@app.get("/images/<image_id>")
+@app.get("/images/<image_id>", summary="Get one image")
 def get_image(image_id: str) -> ImageOut:
     return ImageOut.of(image_service().get_image(current_owner(app), image_id))
+
+
+@app.delete("/images/<image_id>", summary="Delete an image", responses={204: {"description": "Deleted"}})
+def delete_image(image_id: str) -> Response[None]:
+    image_service().delete_image(current_owner(app), image_id)
+    return Response(status_code=204, headers=SECURITY_HEADERS)
 
 
 handler = lambda_entry(app)

@@ -1,6 +1,7 @@
 """Handler tests: the real handlers, called with API Gateway v2 / SQS events built from the
 samples in events/, against a real moto server holding the resources template.yaml declares."""
 
+import base64
 import copy
 import importlib.util
 import json
@@ -62,6 +63,21 @@ def aws(moto_endpoint: str) -> Iterator[Any]:
     _reset_cached_clients()
 
 
+@pytest.fixture
+def settings_override(aws: Any) -> Iterator[Callable[..., None]]:
+    """Change settings (as template parameters would) for one test."""
+    saved = dict(os.environ)
+
+    def apply(**values: object) -> None:
+        os.environ.update({name.upper(): str(value) for name, value in values.items()})
+        _reset_cached_clients()
+
+    yield apply
+    os.environ.clear()
+    os.environ.update(saved)
+    _reset_cached_clients()
+
+
 @pytest.fixture(scope="session")
 def handlers(aws: Any) -> Callable[[str], ModuleType]:
     loaded: dict[str, ModuleType] = {}
@@ -89,6 +105,7 @@ class Api:
         query: dict[str, str] | None = None,
         body: Any = None,
         raw_body: str | None = None,
+        binary: bytes | None = None,
         sub: str | None = "alice",
         headers: dict[str, str] | None = None,
     ) -> "Reply":
@@ -103,6 +120,9 @@ class Api:
             event["body"] = json.dumps(body)
         if raw_body is not None:
             event["body"] = raw_body
+        if binary is not None:  # API Gateway base64-encodes binary bodies
+            event["body"] = base64.b64encode(binary).decode()
+            event["isBase64Encoded"] = True
         if headers:
             event["headers"].update(headers)
         claims = event["requestContext"].get("authorizer", {}).get("jwt", {}).get("claims")
@@ -156,4 +176,3 @@ def ingest(handlers: Callable[[str], ModuleType]) -> Callable[..., dict[str, Any
         return handlers("ingest").handler({"Records": records}, FakeContext())
 
     return run
-

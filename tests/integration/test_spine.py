@@ -59,7 +59,12 @@ def test_ingest_makes_the_image_ready_with_analysis_and_renditions(api: Any, aws
     assert ready["original"] == {"width": 1600, "height": 1200, "bytes": len(data)}
     assert ready["sha256"] == hashlib.sha256(data).hexdigest()
     analysis = api.call("analyse", "analyse_get.json", path=f"/images/{image['id']}/analysis").json()
-    assert (analysis["width"], analysis["height"], analysis["format"], analysis["mime"]) == (1600, 1200, "JPEG", "image/jpeg")
+    assert (analysis["width"], analysis["height"], analysis["format"], analysis["mime"]) == (
+        1600,
+        1200,
+        "JPEG",
+        "image/jpeg",
+    )
     assert analysis["md5"] == hashlib.md5(data).hexdigest()  # noqa: S324 - a checksum, not security
     assert not analysis["has_alpha"] and not analysis["animated"] and analysis["frames"] == 1
 
@@ -102,7 +107,13 @@ def test_a_poison_message_fails_alone(api: Any, aws: Any, ingest: Any, handlers:
 
     image = create(api, title="good one")["image"]
     good = put_incoming(aws, "alice", image["id"], jpeg(64, 64))
-    poison = {"messageId": "poison", "body": "{not json", "receiptHandle": "r", "attributes": {}, "eventSource": "aws:sqs"}
+    poison = {
+        "messageId": "poison",
+        "body": "{not json",
+        "receiptHandle": "r",
+        "attributes": {},
+        "eventSource": "aws:sqs",
+    }
     event = {"Records": [poison]}
     from tests.integration.conftest import sqs_event_for_key
 
@@ -118,17 +129,29 @@ def test_sha256_of_a_ready_image_answers_duplicate_without_an_upload(api: Any, a
     digest = hashlib.sha256(data).hexdigest()
     image = create(api, sub=owner, sha256=digest)["image"]
     ingest(put_incoming(aws, owner, image["id"], data))
-    reply = api.call("upload", "upload_create.json", body={"title": "again", "content_type": "image/jpeg", "size": 10, "sha256": digest}, sub=owner)
+    reply = api.call(
+        "upload",
+        "upload_create.json",
+        body={"title": "again", "content_type": "image/jpeg", "size": 10, "sha256": digest},
+        sub=owner,
+    )
     assert reply.status == 200 and reply.json()["duplicate"] is True
     assert reply.json()["image"]["id"] == image["id"] and "upload" not in reply.json()
-    other = api.call("upload", "upload_create.json", body={"title": "x", "content_type": "image/jpeg", "size": 10, "sha256": digest}, sub="someone-else")
+    other = api.call(
+        "upload",
+        "upload_create.json",
+        body={"title": "x", "content_type": "image/jpeg", "size": 10, "sha256": digest},
+        sub="someone-else",
+    )
     assert other.status == 201, "dedupe never crosses owners"
 
 
 def test_foreign_and_unknown_ids_answer_the_same_404(api: Any) -> None:
     image = create(api)["image"]
     foreign = api.call("image", "image_get.json", path=f"/images/{image['id']}", sub="mallory").assert_problem(404)
-    unknown = api.call("image", "image_get.json", path="/images/01ARZ3NDEKTSV4RRFFQ69G5FAV", sub="mallory").assert_problem(404)
+    unknown = api.call(
+        "image", "image_get.json", path="/images/01ARZ3NDEKTSV4RRFFQ69G5FAV", sub="mallory"
+    ).assert_problem(404)
     assert foreign["title"] == unknown["title"]
     api.call("analyse", "analyse_get.json", path=f"/images/{image['id']}/analysis", sub="mallory").assert_problem(404)
     api.call("image", "image_get.json", path="/images/..%2F..%2Fetc", sub="alice").assert_problem(404)
@@ -149,7 +172,9 @@ def test_list_pages_newest_first_with_a_tamper_evident_cursor(api: Any) -> None:
     assert seen == list(reversed(made))
     first = api.call("list", "list_images.json", query={"limit": "3"}, sub=owner).json()
     api.call("list", "list_images.json", query={"cursor": first["next_cursor"]}, sub="intruder").assert_problem(400)
-    api.call("list", "list_images.json", query={"cursor": first["next_cursor"][:-2] + "xx"}, sub=owner).assert_problem(400)
+    api.call("list", "list_images.json", query={"cursor": first["next_cursor"][:-2] + "xx"}, sub=owner).assert_problem(
+        400
+    )
     api.call("list", "list_images.json", query={"cursor": "garbage"}, sub=owner).assert_problem(400)
     for bad in ({"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"status": "done"}):
         api.call("list", "list_images.json", query=bad, sub=owner).assert_problem(422)
@@ -164,7 +189,13 @@ def test_list_filters_by_status_and_title(api: Any, aws: Any, ingest: Any) -> No
     assert [i["id"] for i in by_status["items"]] == [ready["id"]]
     pending = api.call("list", "list_images.json", query={"status": "pending"}, sub=owner).json()
     assert [i["title"] for i in pending["items"]] == ["Blue whale"]
-    for q, titles in [("fox", ["Red Fox in Snow"]), ("WHALE", ["Blue whale"]), ("n s", ["Red Fox in Snow"]), ("e", ["Blue whale", "Red Fox in Snow"]), ("zebra", [])]:
+    for q, titles in [
+        ("fox", ["Red Fox in Snow"]),
+        ("WHALE", ["Blue whale"]),
+        ("n s", ["Red Fox in Snow"]),
+        ("e", ["Blue whale", "Red Fox in Snow"]),
+        ("zebra", []),
+    ]:
         found = api.call("list", "list_images.json", query={"q": q}, sub=owner).json()
         assert [i["title"] for i in found["items"]] == titles, q
     both = api.call("list", "list_images.json", query={"q": "fox", "status": "pending"}, sub=owner).json()
@@ -173,12 +204,20 @@ def test_list_filters_by_status_and_title(api: Any, aws: Any, ingest: Any) -> No
 
 def test_create_refuses_bad_input_with_problems(api: Any) -> None:
     api.call("upload", "upload_create.json", raw_body="{not json").assert_problem(400)
-    problem = api.call("upload", "upload_create.json", body={"title": "", "content_type": "image/png", "size": 0}).assert_problem(422)
+    problem = api.call(
+        "upload", "upload_create.json", body={"title": "", "content_type": "image/png", "size": 0}
+    ).assert_problem(422)
     assert {e["field"] for e in problem["errors"]} == {"title", "size"}
-    api.call("upload", "upload_create.json", body={"title": "svg", "content_type": "image/svg+xml", "size": 10}).assert_problem(415)
-    too_big = api.call("upload", "upload_create.json", body={"title": "big", "content_type": "image/png", "size": 20 * 1024 * 1024 + 1})
+    api.call(
+        "upload", "upload_create.json", body={"title": "svg", "content_type": "image/svg+xml", "size": 10}
+    ).assert_problem(415)
+    too_big = api.call(
+        "upload", "upload_create.json", body={"title": "big", "content_type": "image/png", "size": 20 * 1024 * 1024 + 1}
+    )
     too_big.assert_problem(413)
-    api.call("upload", "upload_create.json", body={"title": "x", "content_type": "image/png", "size": 1, "sha256": "nope"}).assert_problem(422)
+    api.call(
+        "upload", "upload_create.json", body={"title": "x", "content_type": "image/png", "size": 1, "sha256": "nope"}
+    ).assert_problem(422)
     api.call("upload", "upload_create.json", body=["a", "list"]).assert_problem(422)
 
 

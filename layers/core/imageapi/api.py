@@ -2,9 +2,10 @@
 validation on, RFC 9457 problems for every error (Powertools' own 422s included), CORS,
 security headers, correlation ids, logger/tracer/metrics."""
 
+import base64
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
@@ -12,13 +13,24 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
 
-from imageapi.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, Unauthorized, problem
+from imageapi.errors import (
+    PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    DomainError,
+    FieldError,
+    Unauthorized,
+    ValidationFailed,
+    problem,
+)
 from imageapi.settings import get_settings
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+M = TypeVar("M", bound=BaseModel)
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
@@ -75,7 +87,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         expose_headers=["Location"],
         max_age=600,
     )
-    app = APIGatewayHttpResolver(cors=cors, enable_validation=True)
+    app = APIGatewayHttpResolver(cors=cors, enable_validation=True, response_validation_error_http_code=500)
     app.use(middlewares=[_security_headers])
 
     @app.exception_handler(DomainError)
@@ -99,6 +111,37 @@ def build_resolver() -> APIGatewayHttpResolver:
         return problem_response(problem(404, "Not found", "no such route", "not-found"))
 
     return app
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body as bytes; API Gateway base64-encodes binary bodies."""
+    event = app.current_event
+    if not event.body:
+        return b""
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body)
+    return event.body.encode("utf-8")
+
+
+def parse_json_body(app: APIGatewayHttpResolver) -> Any:
+    try:
+        return json.loads(raw_body(app) or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("request body is not valid JSON") from error
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate ``data`` against ``model`` with the same 422 problem Powertools' validation gives."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = [FieldError(field=_field_name(tuple(e["loc"])), message=e["msg"]) for e in error.errors()]
+        raise ValidationFailed("; ".join(f"{f.field}: {f.message}" for f in fields), errors=fields) from error
+
+
+def media_type(app: APIGatewayHttpResolver) -> str:
+    header = app.current_event.headers.get("content-type") or ""
+    return header.split(";", 1)[0].strip().lower()
 
 
 def current_owner(app: APIGatewayHttpResolver) -> str:

@@ -8,7 +8,7 @@ from functools import cache
 
 from imageapi.cursors import CursorCodec
 from imageapi.repository import DynamoImageRepository
-from imageapi.service import ImageService
+from imageapi.service import Fetcher, ImageService, Renderer
 from imageapi.settings import get_settings
 from imageapi.storage import S3ObjectStore
 
@@ -42,3 +42,29 @@ def image_service() -> ImageService:
     repository = DynamoImageRepository(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret))
     store = S3ObjectStore(s3_client(), settings.bucket_name)
     return ImageService(repository=repository, store=store, settings=settings)
+
+
+def url_fetcher() -> "Fetcher":
+    """The SSRF-guarded fetch that URL import uses, configured from settings."""
+    from imageapi.fetch import fetch_source
+
+    settings = get_settings()
+
+    def fetch(url: str) -> tuple[bytes, str | None]:
+        source = fetch_source(
+            url,
+            max_bytes=settings.max_upload_bytes,
+            timeout_s=settings.import_timeout_seconds,
+            max_redirects=settings.import_max_redirects,
+            allow_private=settings.import_allow_private_networks,
+        )
+        return source.data, source.content_type
+
+    return fetch
+
+
+def renderer() -> "Renderer":
+    """Pillow, imported on first render only: cached downloads never pay for it."""
+    from imageapi.renditions import PillowRenderer
+
+    return PillowRenderer(max_pixels=get_settings().max_pixels)

@@ -92,6 +92,11 @@ class Ingestor:
         )
         if self.repository.complete(ready, byte_delta=len(data) - record.declared_bytes):
             logger.info("image ready", extra={"image_id": record.id, "bytes": len(data)})
+        elif self.repository.get(record.owner, record.id) is None:
+            # Deleted while we worked: what we just wrote belongs to no one.
+            for prefix in keys.image_prefixes(record.owner, record.id):
+                self.store.delete_prefix(prefix)
+            return Outcome.orphan
         self.store.delete(incoming)
         return Outcome.ready
 

@@ -81,6 +81,59 @@ class ImportFromUrlRequest(Strict):
     resize: ResizeSpec | None = None
 
 
+class ImagePatch(Strict):
+    """PATCH /images/{id}: a new title and/or a new served size (re-rendered from the original)."""
+
+    title: Title | None = None
+    width: Side | None = None
+    height: Side | None = None
+    fit: Fit | None = None
+
+    @property
+    def changes_size(self) -> bool:
+        return self.width is not None or self.height is not None or self.fit is not None
+
+
+class Variant(StrEnum):
+    original = "original"
+    display = "display"
+    compressed = "compressed"
+    thumbnail = "thumbnail"
+
+
+class OutputFormat(StrEnum):
+    jpeg = "jpeg"
+    png = "png"
+    webp = "webp"
+
+
+class Transform(BaseModel):
+    """An on-demand rendition (SPEC §3.5). Its canonical name keys the stored object."""
+
+    width: Side | None = None
+    height: Side | None = None
+    fit: Fit = Fit.contain
+    format: OutputFormat | None = None
+    quality: Annotated[int, Field(ge=1, le=100)] | None = None
+
+    @property
+    def name(self) -> str:
+        def part(value: object) -> str:
+            return "auto" if value is None else str(value)
+
+        fmt = part(self.format.value if self.format else None)
+        return f"t_{part(self.width)}x{part(self.height)}_{self.fit.value}_q{part(self.quality)}.{fmt}"
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class CompatImageId(BaseModel):
+    image_id: str
+
+
 class Dimensions(BaseModel):
     width: int
     height: int

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imageapi.cursors import CursorCodec
-from imageapi.errors import QuotaExceeded
+from imageapi.errors import NotFound, QuotaExceeded
 from imageapi.models import ImageRecord, ImageStatus
 from imageapi.search import normalise, rarest_trigram, trigrams
 
@@ -44,6 +44,7 @@ class ImageRepository(Protocol):
     def complete(self, record: ImageRecord, *, byte_delta: int) -> bool: ...
     def reject(self, record: ImageRecord) -> bool: ...
     def update(self, record: ImageRecord, *, old_title: str) -> None: ...
+    def claim_transform(self, owner: str, image_id: str, name: str, cap: int) -> bool: ...
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool: ...
 
 
@@ -195,14 +196,40 @@ class DynamoImageRepository:
         return self._transition(record, byte_delta=-record.declared_bytes, image_delta=-1)
 
     def update(self, record: ImageRecord, *, old_title: str) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item=self._image_item(record),
-            ConditionExpression="attribute_exists(pk)",
-        )
+        """Save a changed title or served size. Only the record's own attributes are set, so
+        counters kept beside it (the transforms claimed) survive."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._image_key(record.owner, record.id),
+                UpdateExpression="SET #doc = :doc, title_lower = :title",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#doc": "doc"},
+                ExpressionAttributeValues={":doc": _s(record.model_dump_json()), ":title": _s(normalise(record.title))},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as error:
+            raise NotFound(f"no image with id {record.id!r}") from error
         if normalise(old_title) != normalise(record.title):
             old, new = trigrams(old_title), trigrams(record.title)
             self._write_grams(record.owner, record.id, record.title, add=new, remove=old - new)
+
+    def claim_transform(self, owner: str, image_id: str, name: str, cap: int) -> bool:
+        """Count an on-demand rendition against the image's cap, once per distinct name.
+        False when the cap is reached; claiming a name already claimed always succeeds."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._image_key(owner, image_id),
+                UpdateExpression="ADD transforms :name",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND (attribute_not_exists(transforms) OR "
+                    "size(transforms) < :cap OR contains(transforms, :one))"
+                ),
+                ExpressionAttributeValues={":name": {"SS": [name]}, ":one": _s(name), ":cap": _n(cap)},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool:
         """Delete the record and give back its quota; False when it was already gone."""

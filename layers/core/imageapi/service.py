@@ -3,10 +3,19 @@ repository and object-store interfaces, so it can be tested with any implementat
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from imageapi import keys
-from imageapi.errors import Conflict, ImageWasRejected, NotFound, PayloadTooLarge, UnsupportedMediaType
+from imageapi.errors import (
+    BadRequest,
+    Conflict,
+    ImageWasRejected,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
 from imageapi.ids import is_image_id, new_image_id
 from imageapi.models import (
     ALLOWED_CONTENT_TYPES,
@@ -16,16 +25,60 @@ from imageapi.models import (
     DuplicateImage,
     ImageOut,
     ImagePage,
+    ImagePatch,
     ImageRecord,
     ImageStatus,
+    ImportFromUrlRequest,
+    Rendition,
+    ResizeSpec,
+    Transform,
+    Variant,
 )
 from imageapi.repository import ImageRepository, Quota
 from imageapi.settings import Settings
 from imageapi.storage import ObjectStore
 
+STANDARD_RENDITIONS = 3  # thumbnail, compressed, display: they count toward the cap too
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif", "image/bmp": "bmp"}
+EXTENSIONS["image/tiff"] = "tiff"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Rendered(Protocol):
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+class Renderer(Protocol):
+    """Makes a rendition from original bytes. Implemented with Pillow in ``renditions``; the
+    service only depends on this shape, so functions without pixels never import Pillow."""
+
+    def render(
+        self,
+        data: bytes,
+        *,
+        width: int | None,
+        height: int | None,
+        fit: str,
+        format: str | None = None,
+        quality: int | None = None,
+    ) -> Rendered: ...
+
+
+class Fetcher(Protocol):
+    def __call__(self, url: str) -> tuple[bytes, str | None]: ...
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    expires_at: datetime
+    cache_seconds: int
 
 
 @dataclass
@@ -96,11 +149,146 @@ class ImageService:
 
     def get_analysis(self, owner: str, image_id: str) -> Analysis:
         record = self.get_image(owner, image_id)
+        self._require_ready(record)
+        assert record.analysis is not None  # ready records always carry their analysis
+        return record.analysis
+
+    # ------------------------------------------------------------------ other ways in
+    def import_from_url(self, owner: str, request: ImportFromUrlRequest, fetch: Fetcher) -> ImageRecord:
+        """SPEC §3.2 way 2: fetch (SSRF-guarded by ``fetch``) and hand the bytes to ingest."""
+        data, content_type = fetch(request.source_url)
+        return self.store_direct(
+            owner, request.title, data, content_type, request.resize, limit=self.settings.max_upload_bytes
+        )
+
+    def store_direct(
+        self,
+        owner: str,
+        title: str,
+        data: bytes,
+        content_type: str | None,
+        resize: ResizeSpec | None,
+        *,
+        limit: int | None = None,
+    ) -> ImageRecord:
+        """Bytes that reached us directly (small upload or URL import) take the same road as a
+        presigned upload: into ``incoming/``, where ingest validates them like any other."""
+        limit = self.settings.max_direct_upload_bytes if limit is None else limit
+        if not data:
+            raise BadRequest("the file is empty")
+        if len(data) > limit:
+            raise PayloadTooLarge(
+                f"{len(data)} bytes is over the {limit}-byte limit for this way in; for larger files ask for a "
+                "presigned upload: POST /images with JSON {title, content_type, size}"
+            )
+        declared = content_type if content_type in ALLOWED_CONTENT_TYPES else "application/octet-stream"
+        record = self._new_pending(owner, title, declared, len(data), resize)
+        self.store.put(keys.incoming_key(owner, record.id), data, declared)
+        return record
+
+    # ------------------------------------------------------------------ change
+    def update_image(
+        self, owner: str, image_id: str, patch: ImagePatch, renderer: Callable[[], Renderer]
+    ) -> ImageRecord:
+        record = self.get_image(owner, image_id)
+        changes: dict[str, object] = {"updated_at": self.clock()}
+        if patch.title is not None:
+            changes["title"] = patch.title
+        if patch.changes_size:
+            self._require_ready(record)
+            current = record.resize or ResizeSpec()
+            resize = ResizeSpec(
+                width=patch.width if patch.width is not None else current.width,
+                height=patch.height if patch.height is not None else current.height,
+                fit=patch.fit or current.fit,
+            )
+            changes["resize"] = None if resize.is_empty() else resize
+            changes["renditions"] = {**record.renditions, "display": self._render_display(record, resize, renderer)}
+        updated = record.model_copy(update=changes)
+        self.repository.update(updated, old_title=record.title)
+        return updated
+
+    def _render_display(self, record: ImageRecord, resize: ResizeSpec, renderer: Callable[[], Renderer]) -> Rendition:
+        if resize.is_empty():
+            return record.renditions["compressed"]
+        original = self._original_bytes(record)
+        rendered = renderer().render(original, width=resize.width, height=resize.height, fit=resize.fit.value)
+        key = keys.rendition_key(record.owner, record.id, "display")
+        self.store.put(key, rendered.data, rendered.content_type)
+        return Rendition(
+            key=key,
+            content_type=rendered.content_type,
+            width=rendered.width,
+            height=rendered.height,
+            bytes=len(rendered.data),
+        )
+
+    def delete_image(self, owner: str, image_id: str) -> None:
+        """SPEC §3.4: every object, then the record (so a failed delete can simply be retried)."""
+        record = self.get_image(owner, image_id)
+        for prefix in keys.image_prefixes(owner, record.id):
+            self.store.delete_prefix(prefix)
+        counted = record.original.bytes if record.original else record.declared_bytes
+        if not self.repository.delete(record, counted_bytes=counted):
+            raise NotFound(f"no image with id {image_id!r}")
+
+    # ------------------------------------------------------------------ download
+    def download(
+        self, owner: str, image_id: str, variant: Variant, transform: Transform | None, renderer: Callable[[], Renderer]
+    ) -> Download:
+        record = self.get_image(owner, image_id)
+        self._require_ready(record)
+        ttl = self.settings.download_url_ttl_seconds
+        title = record.title
+        if transform is not None:
+            key, content_type = self._transform(record, transform, renderer), None
+            disposition = f"{title}.{transform.format.value if transform.format else 'jpg'}"
+            inline = False
+        elif variant is Variant.original:
+            key, content_type = keys.original_key(owner, record.id), record.content_type
+            disposition, inline = f"{title}.{EXTENSIONS.get(record.content_type, 'bin')}", False
+        else:
+            rendition = record.renditions[variant.value]
+            key, content_type = rendition.key, rendition.content_type
+            disposition = f"{title}.{EXTENSIONS.get(rendition.content_type, 'bin')}"
+            inline = variant in (Variant.display, Variant.thumbnail)
+        url = self.store.presigned_get(key, ttl, filename=disposition, content_type=content_type, inline=inline)
+        # Browsers may reuse the redirect a little less long than the URL stays valid.
+        return Download(url=url, expires_at=self.clock() + timedelta(seconds=ttl), cache_seconds=max(0, ttl - 60))
+
+    def _transform(self, record: ImageRecord, transform: Transform, renderer: Callable[[], Renderer]) -> str:
+        key = keys.rendition_key(record.owner, record.id, transform.name)
+        if self.store.exists(key):
+            return key
+        cap = self.settings.max_renditions_per_image - STANDARD_RENDITIONS
+        if not self.repository.claim_transform(record.owner, record.id, transform.name, cap):
+            raise TooManyRequests(
+                f"this image already has the maximum of {self.settings.max_renditions_per_image} renditions; "
+                "reuse an existing size or format"
+            )
+        rendered = renderer().render(
+            self._original_bytes(record),
+            width=transform.width,
+            height=transform.height,
+            fit=transform.fit.value,
+            format=transform.format.value if transform.format else None,
+            quality=transform.quality,
+        )
+        self.store.put(key, rendered.data, rendered.content_type)
+        return key
+
+    # ------------------------------------------------------------------ helpers
+    def _require_ready(self, record: ImageRecord) -> None:
         if record.status is ImageStatus.pending:
             raise Conflict("the image is still being processed; try again shortly")
-        if record.status is ImageStatus.rejected or record.analysis is None:
+        if record.status is ImageStatus.rejected:
             raise ImageWasRejected(
                 f"the image was rejected: {record.rejection_reason}",
                 extensions={"rejection_reason": record.rejection_reason},
             )
-        return record.analysis
+
+    def _original_bytes(self, record: ImageRecord) -> bytes:
+        data = self.store.get(keys.original_key(record.owner, record.id))
+        if data is None:
+            raise NotFound(f"no image with id {record.id!r}")
+        return data

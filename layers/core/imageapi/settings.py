@@ -15,7 +15,6 @@ class Settings(BaseSettings):
 
     table_name: str = "images"
     bucket_name: str = "images"
-    service_version: str = "0.1.0"
 
     max_upload_bytes: int = Field(20 * MIB, ge=1)
     max_direct_upload_bytes: int = Field(4 * MIB, ge=1)

@@ -17,7 +17,13 @@ if TYPE_CHECKING:  # boto3 stubs are not needed at run time
 class ObjectStore(Protocol):
     def presigned_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm: ...
     def presigned_get(
-        self, key: str, expires_in: int, *, filename: str | None = None, content_type: str | None = None
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        inline: bool = False,
     ) -> str: ...
     def get(self, key: str, max_bytes: int | None = None) -> bytes | None: ...
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
@@ -46,11 +52,17 @@ class S3ObjectStore:
         return UploadForm(url=post["url"], fields=post["fields"], expires_at=expires_at)
 
     def presigned_get(
-        self, key: str, expires_in: int, *, filename: str | None = None, content_type: str | None = None
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        inline: bool = False,
     ) -> str:
         params: dict[str, str] = {"Bucket": self._bucket, "Key": key}
         if filename:
-            params["ResponseContentDisposition"] = content_disposition(filename)
+            params["ResponseContentDisposition"] = content_disposition(filename, inline=inline)
         if content_type:
             params["ResponseContentType"] = content_type
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
@@ -98,8 +110,9 @@ class S3ObjectStore:
         return True
 
 
-def content_disposition(filename: str) -> str:
-    """An attachment header safe for any title: ASCII fallback plus RFC 5987 UTF-8 name."""
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A Content-Disposition safe for any title: ASCII fallback plus RFC 5987 UTF-8 name."""
     ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in filename)
     ascii_name = ascii_name.strip(" .") or "image"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
