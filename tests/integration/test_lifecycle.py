@@ -1,4 +1,4 @@
-"""The whole lifecycle through the real handlers on moto (SPEC §3.2–§3.5, §3.8, §5)."""
+"""The whole lifecycle through the real handlers on moto (SPEC §3.2 to §3.5, §3.8, §5)."""
 
 import hashlib
 import http.server
@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
+from imageapi import keys
 from PIL import Image
 
-from imageapi import keys
 from tests.imagefactory import jpeg, png
 from tests.integration.test_spine import create, objects, put_incoming
 
@@ -129,7 +129,7 @@ def image_server() -> Iterator[str]:
     payload = jpeg(640, 480)
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path.startswith("/photo.jpg"):
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")

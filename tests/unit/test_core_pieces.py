@@ -3,8 +3,6 @@
 import time
 
 import pytest
-from pydantic import ValidationError
-
 from imageapi import keys
 from imageapi.cursors import CursorCodec
 from imageapi.errors import BadRequest, NotFound, QuotaExceeded, ValidationFailed
@@ -12,6 +10,7 @@ from imageapi.ids import is_image_id, new_image_id
 from imageapi.models import CreateUploadRequest, ResizeSpec
 from imageapi.search import normalise, rarest_trigram, trigrams
 from imageapi.storage import content_disposition
+from pydantic import ValidationError
 
 
 def test_ids_sort_by_creation_time_and_validate() -> None:
@@ -108,7 +107,12 @@ def test_upload_request_bounds() -> None:
 
 def test_problem_documents() -> None:
     problem = NotFound("no image").to_problem()
-    assert problem == {"type": "urn:image-api:problem:not-found", "title": "Not found", "status": 404, "detail": "no image"}
+    assert problem == {
+        "type": "urn:image-api:problem:not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no image",
+    }
     assert QuotaExceeded("full").to_problem()["status"] == 429
     errors = ValidationFailed("bad", errors=[]).to_problem()
     assert "errors" not in errors
