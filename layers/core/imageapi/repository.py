@@ -5,6 +5,7 @@ write, and quota counters move in the same transaction as the state change they 
 redelivered event or a concurrent request can never count twice.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -45,6 +46,8 @@ class ImageRepository(Protocol):
     def reject(self, record: ImageRecord) -> bool: ...
     def update(self, record: ImageRecord, *, old_title: str) -> None: ...
     def claim_transform(self, owner: str, image_id: str, name: str, cap: int) -> bool: ...
+    def get_prediction(self, owner: str, image_id: str, task: str, version: str) -> str | None: ...
+    def put_prediction(self, owner: str, image_id: str, task: str, version: str, doc: str) -> None: ...
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool: ...
 
 
@@ -231,6 +234,34 @@ class DynamoImageRepository:
             return False
         return True
 
+    # ------------------------------------------------------------------ predictions
+    def _prediction_key(self, owner: str, image_id: str, task: str, version: str) -> dict[str, Any]:
+        return {"pk": _s(owner_pk(owner)), "sk": _s(f"PRED#{image_id}#{task}#{version}")}
+
+    def get_prediction(self, owner: str, image_id: str, task: str, version: str) -> str | None:
+        """A stored result (JSON) for this image, task and model version, if any."""
+        item = self._db.get_item(TableName=self._table, Key=self._prediction_key(owner, image_id, task, version))
+        return item["Item"]["doc"]["S"] if "Item" in item else None
+
+    def put_prediction(self, owner: str, image_id: str, task: str, version: str, doc: str) -> None:
+        # A concurrent request may have stored the same model's answer first: keep that one.
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(
+                TableName=self._table,
+                Item={**self._prediction_key(owner, image_id, task, version), "doc": _s(doc)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+    def _delete_predictions(self, owner: str, image_id: str) -> None:
+        response = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": _s(owner_pk(owner)), ":prefix": _s(f"PRED#{image_id}#")},
+            ProjectionExpression="pk, sk",
+        )
+        for item in response["Items"]:
+            self._db.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
+
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool:
         """Delete the record and give back its quota; False when it was already gone."""
         counts_toward_quota = record.status is not ImageStatus.rejected
@@ -276,6 +307,7 @@ class DynamoImageRepository:
                 return self.delete(record.model_copy(update={"sha256": None}), counted_bytes=counted_bytes)
             raise
         self._write_grams(record.owner, record.id, record.title, remove=trigrams(record.title))
+        self._delete_predictions(record.owner, record.id)
         return True
 
     def _write_grams(

@@ -149,7 +149,7 @@ class ImageService:
 
     def get_analysis(self, owner: str, image_id: str) -> Analysis:
         record = self.get_image(owner, image_id)
-        self._require_ready(record)
+        self.require_ready(record)
         assert record.analysis is not None  # ready records always carry their analysis
         return record.analysis
 
@@ -195,7 +195,7 @@ class ImageService:
         if patch.title is not None:
             changes["title"] = patch.title
         if patch.changes_size:
-            self._require_ready(record)
+            self.require_ready(record)
             current = record.resize or ResizeSpec()
             resize = ResizeSpec(
                 width=patch.width if patch.width is not None else current.width,
@@ -211,7 +211,7 @@ class ImageService:
     def _render_display(self, record: ImageRecord, resize: ResizeSpec, renderer: Callable[[], Renderer]) -> Rendition:
         if resize.is_empty():
             return record.renditions["compressed"]
-        original = self._original_bytes(record)
+        original = self.original_bytes(record)
         rendered = renderer().render(original, width=resize.width, height=resize.height, fit=resize.fit.value)
         key = keys.rendition_key(record.owner, record.id, "display")
         self.store.put(key, rendered.data, rendered.content_type)
@@ -237,7 +237,7 @@ class ImageService:
         self, owner: str, image_id: str, variant: Variant, transform: Transform | None, renderer: Callable[[], Renderer]
     ) -> Download:
         record = self.get_image(owner, image_id)
-        self._require_ready(record)
+        self.require_ready(record)
         ttl = self.settings.download_url_ttl_seconds
         title = record.title
         if transform is not None:
@@ -267,7 +267,7 @@ class ImageService:
                 "reuse an existing size or format"
             )
         rendered = renderer().render(
-            self._original_bytes(record),
+            self.original_bytes(record),
             width=transform.width,
             height=transform.height,
             fit=transform.fit.value,
@@ -278,7 +278,8 @@ class ImageService:
         return key
 
     # ------------------------------------------------------------------ helpers
-    def _require_ready(self, record: ImageRecord) -> None:
+    def require_ready(self, record: ImageRecord) -> None:
+        """409 unless the image is ready: still pending, or rejected (with its reason)."""
         if record.status is ImageStatus.pending:
             raise Conflict("the image is still being processed; try again shortly")
         if record.status is ImageStatus.rejected:
@@ -287,7 +288,7 @@ class ImageService:
                 extensions={"rejection_reason": record.rejection_reason},
             )
 
-    def _original_bytes(self, record: ImageRecord) -> bytes:
+    def original_bytes(self, record: ImageRecord) -> bytes:
         data = self.store.get(keys.original_key(record.owner, record.id))
         if data is None:
             raise NotFound(f"no image with id {record.id!r}")
