@@ -29,10 +29,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    """The local AWS endpoint of `make dev`: moto's server, with S3's POST-policy rules and
+    DynamoDB's per-request atomicity added (local/aws.py)."""
+    from local.aws import LocalAwsServer
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = LocalAwsServer(port=0)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    yield server.url
     server.stop()

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from local.stack import LocalStack
 
@@ -41,12 +41,12 @@ class Client:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def alice(stack: Any) -> Client:
     return Client(stack.api_url, stack.token("alice"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bob(stack: Any) -> Client:
     return Client(stack.api_url, stack.token("bob"))
 

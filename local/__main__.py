@@ -1,0 +1,52 @@
+"""`python -m local` (what `make dev` runs): the whole stack on $PORT / $MOTO_PORT until Ctrl-C."""
+
+from __future__ import annotations
+
+import faulthandler
+import logging
+import os
+import signal
+import sys
+import threading
+
+from .stack import LocalStack
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5070"))
+    if moto_port == 5060:
+        print("MOTO_PORT=5060 is refused by browsers; choose another port", file=sys.stderr)
+        return 2
+
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+
+    stack = LocalStack(port=port, moto_port=moto_port).start()
+    try:
+        print(
+            f"""
+  local image API    {stack.api_url}/   (web page; API routes from template.yaml)
+  local AWS (moto)   {stack.aws_url}   (S3, DynamoDB, SQS; AWS_ENDPOINT_URL)
+  token for 'dev'    {stack.api_url}/_local/token?sub=dev
+  URL import to private networks: {stack.environment.get("IMPORT_ALLOW_PRIVATE_NETWORKS")}
+
+  export TOKEN={stack.token("dev")}
+
+  Ctrl-C to stop.
+""",
+            flush=True,
+        )
+        stopped.wait()
+    finally:
+        print("stopping the local stack", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

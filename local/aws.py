@@ -1,0 +1,429 @@
+"""The local AWS endpoint: moto's server app behind a WSGI middleware that does what moto's server
+leaves out for browser uploads (S3 POST policy enforcement, S3 CORS on POST and on errors), plus
+`create_resources`, which creates what template.yaml declares.
+
+moto itself delivers S3 ObjectCreated notifications (Put, Post, Copy, multipart) to SQS and
+redrives SQS messages to the dead-letter queue (both covered by tests/local), so neither is
+reimplemented here; its S3 event lacks some fields of the real one, which `_complete_s3_events` adds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import io
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from . import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from .s3post import S3Error, check_post, parse_form
+from .template import LocalTemplate
+
+log = logging.getLogger("local.aws")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_BUCKET_POST = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/?$")
+_FIRST_SEGMENT = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/|$)")
+
+
+def moto_app() -> WSGIApp:
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    _complete_s3_events()
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def _complete_s3_events() -> None:
+    """Give moto's S3 event records the fields real S3 sends and moto leaves out (userIdentity,
+    requestParameters, responseElements, bucket.ownerIdentity, object.sequencer), so a strict
+    parser (e.g. Powertools' S3Model) accepts them locally. The object key stays URL-encoded as moto and S3 do."""
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+    if getattr(original, "_local_completed", False):
+        return
+
+    def complete(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        event = original(*args, **kwargs)
+        for record in event.get("Records", []):
+            record.setdefault("userIdentity", {"principalId": f"AWS:{ACCESS_KEY_ID}"})
+            record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+            record.setdefault(
+                "responseElements",
+                {"x-amz-request-id": secrets.token_hex(8).upper(), "x-amz-id-2": secrets.token_urlsafe(48)},
+            )
+            record.get("s3", {}).get("bucket", {}).setdefault("ownerIdentity", {"principalId": "A3LOCALOWNER"})
+            obj = record.get("s3", {}).get("object", {})
+            obj.setdefault("sequencer", f"{time.time_ns():016X}")
+        return event
+
+    complete._local_completed = True  # type: ignore[attr-defined]
+    notifications._get_s3_event = complete
+
+
+class S3BrowserMiddleware:
+    """Enforces POST policies on form uploads and answers S3 CORS for browser requests."""
+
+    def __init__(self, app: WSGIApp, credentials: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.credentials = dict(credentials or {ACCESS_KEY_ID: SECRET_ACCESS_KEY})
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        origin = environ.get("HTTP_ORIGIN")
+        bucket_match = _FIRST_SEGMENT.match(path)
+        bucket = bucket_match.group(1) if bucket_match and "HTTP_X_AMZ_TARGET" not in environ else None
+
+        if origin and bucket and environ["REQUEST_METHOD"] == "OPTIONS":
+            return self._preflight(environ, start_response, bucket, origin)
+
+        cors: list[tuple[str, str]] = []
+        if origin and bucket:
+            cors = self._cors_headers(bucket, origin, environ["REQUEST_METHOD"])
+
+        post = _BUCKET_POST.match(path)
+        if (
+            post
+            and environ["REQUEST_METHOD"] == "POST"
+            and not environ.get("QUERY_STRING")
+            and environ.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data")
+        ):
+            try:
+                self._enforce_policy(environ, post.group(1))
+            except S3Error as err:
+                return _respond(start_response, err.status, [("Content-Type", "application/xml"), *cors], err.xml())
+
+        if not cors:
+            return self.app(environ, start_response)
+
+        def with_cors(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-") and k.lower() != "vary"]
+            return start_response(status, kept + cors, exc_info)
+
+        return self.app(environ, with_cors)
+
+    # ------------------------------------------------------------ POST policy
+
+    def _enforce_policy(self, environ: dict[str, Any], bucket: str) -> None:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            raise S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.") from None
+        body = environ["wsgi.input"].read(length)
+        # moto parses the form again: hand it the same bytes.
+        environ["wsgi.input"] = io.BytesIO(body)
+        form = parse_form(body, environ["CONTENT_TYPE"])
+        check_post(form, bucket, self.credentials)
+
+    # ------------------------------------------------------------ CORS (as S3 evaluates it)
+
+    def _bucket_cors(self, bucket: str) -> list[dict[str, list[str]]] | None:
+        """The bucket's CORS rules, read through moto's own API (None: no configuration)."""
+        builder = EnvironBuilder(
+            path=f"/{bucket}",
+            query_string="cors",
+            method="GET",
+            headers={
+                "Host": "s3.amazonaws.com",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
+                "SignedHeaders=host, Signature=0",
+            },
+        )
+        app_iter, status, _ = run_wsgi_app(self.app, builder.get_environ())
+        try:
+            body = b"".join(app_iter)
+        finally:
+            getattr(app_iter, "close", lambda: None)()
+        if not status.startswith("200"):
+            return None
+        rules = []
+        for rule in ET.fromstring(body).iter():  # noqa: S314 - moto's own reply, in-process
+            if rule.tag.split("}")[-1] != "CORSRule":
+                continue
+            parsed: dict[str, list[str]] = {}
+            for child in rule:
+                parsed.setdefault(child.tag.split("}")[-1], []).append((child.text or "").strip())
+            rules.append(parsed)
+        return rules
+
+    def _match_rule(
+        self, rules: list[dict[str, list[str]]], origin: str, method: str, request_headers: list[str]
+    ) -> dict[str, list[str]] | None:
+        for rule in rules:
+            if not any(fnmatch.fnmatchcase(origin, o) for o in rule.get("AllowedOrigin", [])):
+                continue
+            if method not in rule.get("AllowedMethod", []):
+                continue
+            allowed = [h.lower() for h in rule.get("AllowedHeader", [])]
+            if all(any(fnmatch.fnmatchcase(h, a) for a in allowed) for h in request_headers):
+                return rule
+        return None
+
+    @staticmethod
+    def _rule_headers(
+        rule: dict[str, list[str]], origin: str, method: str, request_headers: list[str]
+    ) -> list[tuple[str, str]]:
+        wildcard = "*" in rule.get("AllowedOrigin", [])
+        headers = [
+            ("Access-Control-Allow-Origin", "*" if wildcard else origin),
+            ("Access-Control-Allow-Methods", ", ".join(rule.get("AllowedMethod", [method]))),
+            ("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"),
+        ]
+        if not wildcard:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        if request_headers:
+            headers.append(("Access-Control-Allow-Headers", ", ".join(request_headers)))
+        if rule.get("ExposeHeader"):
+            headers.append(("Access-Control-Expose-Headers", ", ".join(rule["ExposeHeader"])))
+        if rule.get("MaxAgeSeconds"):
+            headers.append(("Access-Control-Max-Age", rule["MaxAgeSeconds"][0]))
+        return headers
+
+    def _cors_headers(self, bucket: str, origin: str, method: str) -> list[tuple[str, str]]:
+        rules = self._bucket_cors(bucket)
+        rule = self._match_rule(rules or [], origin, method, [])
+        return self._rule_headers(rule, origin, method, []) if rule else []
+
+    def _preflight(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], bucket: str, origin: str
+    ) -> Iterable[bytes]:
+        method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "")
+        requested = [
+            h.strip().lower() for h in environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",") if h.strip()
+        ]
+        rules = self._bucket_cors(bucket)
+        if rules is None:
+            err = S3Error(
+                403,
+                "AccessForbidden",
+                "CORSResponse: CORS is not enabled for this bucket.",
+                {"Method": method, "ResourceType": "BUCKET"},
+            )
+            return _respond(start_response, 403, [("Content-Type", "application/xml")], err.xml())
+        rule = self._match_rule(rules, origin, method, requested)
+        if rule is None:
+            err = S3Error(
+                403,
+                "AccessForbidden",
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution "
+                "of Origin, request method / Access-Control-Request-Method or Access-Control-Request-"
+                "Headers are not whitelisted by the resource's CORS spec.",
+                {"Method": method, "ResourceType": "BUCKET"},
+            )
+            return _respond(start_response, 403, [("Content-Type", "application/xml")], err.xml())
+        return _respond(start_response, 200, self._rule_headers(rule, origin, method, requested), b"")
+
+
+def _respond(
+    start_response: Callable[..., Any], status: int, headers: list[tuple[str, str]], body: bytes
+) -> list[bytes]:
+    from http import HTTPStatus
+
+    start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _quiet_handler() -> type:
+    """moto's request handler, logging only failed requests (the pollers call SQS every second)."""
+    from moto.server import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if str(code).isdigit() and int(code) >= 400:
+                super().log_request(code, size)
+
+    return QuietHandler
+
+
+class SerialDynamoDB:
+    """DynamoDB applies every request atomically (conditions and transactions included); moto's
+    backend does not when requests arrive on concurrent threads, so a conditional write could race
+    past its condition. The local endpoint therefore runs DynamoDB requests one at a time."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with self._lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+class LocalAwsServer:
+    """moto's server + S3BrowserMiddleware, served by werkzeug (threaded) in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
+        if port == 5060:
+            raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
+        self.app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=_quiet_handler()
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------- resources
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+        config=Config(retries={"max_attempts": 2}),
+    )
+
+
+def create_resources(
+    endpoint_url: str, template: LocalTemplate | None = None, extra_cors_origins: Iterable[str] = ()
+) -> LocalTemplate:
+    """Create the bucket (+CORS, +notifications), queues (+redrive) and table (+GSIs, TTL).
+
+    Idempotent: running it again against the same endpoint changes nothing. `extra_cors_origins`
+    are added to every bucket CORS rule (the local gateway's origins, so its page can upload).
+    """
+    if template is None:
+        from . import REPO_ROOT
+        from .template import load
+
+        template = load(REPO_ROOT / "template.yaml", aws_url=endpoint_url)
+    sqs, s3, ddb = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb"))
+
+    # Dead-letter queues first: a redrive policy names an existing queue's ARN.
+    for spec in sorted(template.queues.values(), key=lambda q: q.dlq_id is not None):
+        attributes = dict(spec.attributes)
+        if spec.dlq_id:
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": template.queue_arn(spec.dlq_id), "maxReceiveCount": spec.max_receive_count}
+            )
+        try:
+            sqs.create_queue(QueueName=spec.name, Attributes=attributes)
+        except ClientError as exc:
+            if "QueueAlreadyExists" not in str(exc) and "QueueNameExists" not in str(exc):
+                raise
+            url = sqs.get_queue_url(QueueName=spec.name)["QueueUrl"]
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+
+    for bucket in template.buckets.values():
+        try:
+            s3.create_bucket(Bucket=bucket.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+        if bucket.cors_rules:
+            rules = [
+                {**r, "AllowedOrigins": _unique([*r["AllowedOrigins"], *extra_cors_origins])} for r in bucket.cors_rules
+            ]
+            s3.put_bucket_cors(Bucket=bucket.name, CORSConfiguration={"CORSRules": rules})
+        if bucket.notifications:
+            wanted = {"QueueConfigurations": [_queue_notification(n, template) for n in bucket.notifications]}
+            current = s3.get_bucket_notification_configuration(Bucket=bucket.name)
+            # Only when it changed: S3 (and moto) send an s3:TestEvent to the queue on every put.
+            if _comparable(current.get("QueueConfigurations")) != _comparable(wanted["QueueConfigurations"]):
+                s3.put_bucket_notification_configuration(Bucket=bucket.name, NotificationConfiguration=wanted)
+
+    for table in template.tables.values():
+        kwargs: dict[str, Any] = {
+            "TableName": table.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": table.attribute_definitions,
+            "KeySchema": table.key_schema,
+        }
+        if table.global_secondary_indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {k: v for k, v in g.items() if k in ("IndexName", "KeySchema", "Projection")}
+                for g in table.global_secondary_indexes
+            ]
+        try:
+            ddb.create_table(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+        if table.ttl_attribute:
+            ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+            if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                ddb.update_time_to_live(
+                    TableName=table.name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
+    return template
+
+
+def _queue_notification(n: Any, template: LocalTemplate) -> dict[str, Any]:
+    conf: dict[str, Any] = {
+        "Id": f"{n.queue_id or 'queue'}-notification",
+        "QueueArn": template.queue_arn(n.queue_id) if n.queue_id else n.queue_arn,
+        "Events": list(n.events),
+    }
+    rules = [{"Name": name, "Value": value} for name, value in (("prefix", n.prefix), ("suffix", n.suffix)) if value]
+    if rules:
+        conf["Filter"] = {"Key": {"FilterRules": rules}}
+    return conf
+
+
+def _comparable(confs: list[dict[str, Any]] | None) -> list[str]:
+    out = []
+    for c in confs or []:
+        filter_rules = c.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+        rules = sorted((r["Name"].lower(), r["Value"]) for r in filter_rules)
+        out.append(json.dumps([c["QueueArn"], sorted(c["Events"]), rules]))
+    return sorted(out)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def main() -> None:
+    """`python -m local.aws`: only the AWS endpoint (e.g. for `sam local start-api`)."""
+    import os
+
+    logging.basicConfig(level=logging.INFO)
+    port = int(os.environ.get("MOTO_PORT", "5070"))
+    server = LocalAwsServer(port=port)
+    threading.Thread(target=create_resources, args=(server.url,), daemon=True).start()
+    print(f"local AWS endpoint on {server.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

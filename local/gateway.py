@@ -1,0 +1,284 @@
+"""The local gateway: the template's HttpApi routes, the JWT authorizer and CORS as API Gateway
+applies them, handlers called in-process with payload 2.0 events, the web page at `/`, and the
+local-only `/_local/token` and `/_local/jwks.json`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from werkzeug.exceptions import NotFound
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.utils import send_from_directory
+from werkzeug.wrappers import Request, Response
+
+from .auth import AuthError, LocalIssuer
+from .events import HttpRequest, build_http_event, http_response
+from .handlers import HandlerRegistry
+from .template import FunctionSpec, HttpRoute, LocalTemplate
+
+log = logging.getLogger("local.gateway")
+
+PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.errors
+
+
+def problem(status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/problem+json")
+
+
+# ---------------------------------------------------------------- routing
+
+
+@dataclass
+class CompiledRoute:
+    route: HttpRoute
+    function: FunctionSpec
+    pattern: re.Pattern[str] | None  # None for $default
+    params: list[str]
+    specificity: tuple[int, ...]  # per segment: 0 literal, 1 {param}, 2 {greedy+}
+
+
+def compile_route(route: HttpRoute, fn: FunctionSpec) -> CompiledRoute:
+    if route.path == "$default":
+        return CompiledRoute(route, fn, None, [], (3,))
+    parts, params, kinds = [], [], []
+    for segment in route.path.strip("/").split("/") if route.path != "/" else []:
+        m = re.fullmatch(r"\{([^}+]+)(\+?)\}", segment)
+        if m:
+            params.append(m.group(1))
+            greedy = bool(m.group(2))
+            parts.append(f"(?P<p{len(params) - 1}>{'.+' if greedy else '[^/]+'})")
+            kinds.append(2 if greedy else 1)
+        else:
+            parts.append(re.escape(segment))
+            kinds.append(0)
+    return CompiledRoute(route, fn, re.compile("^/" + "/".join(parts) + "/?$"), params, tuple(kinds))
+
+
+class Router:
+    def __init__(self, routes: list[tuple[HttpRoute, FunctionSpec]]) -> None:
+        # Most specific first, as API Gateway prefers literal segments over parameters.
+        self.routes = sorted((compile_route(r, fn) for r, fn in routes), key=lambda c: c.specificity)
+
+    def match(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, str], list[str]]:
+        """(route, path parameters, methods the path allows when no route takes `method`)."""
+        allowed: list[str] = []
+        fallback: CompiledRoute | None = None
+        for compiled in self.routes:
+            if compiled.pattern is None:
+                fallback = compiled
+                continue
+            m = compiled.pattern.match(path)
+            if not m:
+                continue
+            if compiled.route.method in (method, "ANY"):
+                params = {name: unquote(m.group(f"p{i}")) for i, name in enumerate(compiled.params)}
+                return compiled, params, []
+            allowed.append(compiled.route.method)
+        if fallback and not allowed:
+            return fallback, {}, []
+        return None, {}, allowed
+
+
+# ---------------------------------------------------------------- the WSGI app
+
+
+class Gateway:
+    def __init__(
+        self,
+        template: LocalTemplate,
+        handlers: HandlerRegistry,
+        issuer: LocalIssuer,
+        web_dir: Path | None = None,
+        extra_cors_origins: list[str] | None = None,
+    ) -> None:
+        self.template = template
+        self.handlers = handlers
+        self.issuer = issuer
+        self.router = Router(template.routes)
+        self.web_dir = web_dir if web_dir and web_dir.is_dir() else None
+        cors = template.api_cors
+        self.cors: dict[str, Any] | None = None
+        if cors:
+            self.cors = {**cors, "AllowOrigins": [*cors.get("AllowOrigins", []), *(extra_cors_origins or [])]}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except Exception:
+            traceback.print_exc()
+            response = problem(500, "internal", "Internal error", "The local gateway failed.")
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path, method = request.path, request.method
+        origin = request.headers.get("Origin")
+        if path.startswith("/_local/"):
+            return self._local_route(request)
+        if self.cors and method == "OPTIONS" and origin and "Access-Control-Request-Method" in request.headers:
+            return self._preflight(request, origin)
+
+        compiled, params, allowed = self.router.match(method, path)
+        if compiled is None:
+            if allowed:
+                return problem(
+                    405,
+                    "method-not-allowed",
+                    "Method not allowed",
+                    f"{method} is not allowed on {path}.",
+                    {"Allow": ", ".join(sorted(set(allowed)))},
+                )
+            static = self._static(request)
+            if static is not None:
+                return static
+            return problem(404, "not-found", "Not found", f"No route for {method} {path}.")
+
+        claims = None
+        if compiled.route.protected:
+            try:
+                claims = self.issuer.verify(request.headers.get("Authorization"))
+            except AuthError as exc:
+                return self._with_cors(
+                    problem(
+                        401,
+                        "unauthorized",
+                        "Missing or invalid token",
+                        str(exc),
+                        {"WWW-Authenticate": 'Bearer realm="image-api"'},
+                    ),
+                    origin,
+                )
+
+        event = build_http_event(_http_request(request), compiled.route.route_key, params or None, claims)
+        try:
+            result = self.handlers.invoke(compiled.function, event)
+            status, headers, body = http_response(result)
+        except Exception:
+            traceback.print_exc()
+            return self._with_cors(
+                problem(500, "internal", "Internal error", "The function failed; see the local stack's log."), origin
+            )
+        response = Response(body, status=status)
+        response.headers.clear()
+        for name, value in headers:
+            response.headers.add(name, value)
+        return self._with_cors(response, origin)
+
+    # ------------------------------------------------------------ local-only routes and the web page
+
+    def _local_route(self, request: Request) -> Response:
+        if request.path == "/_local/token" and request.method == "GET":
+            sub = request.args.get("sub", "dev")
+            ttl = request.args.get("ttl", "3600")
+            if not sub or not ttl.lstrip("-").isdigit():
+                return problem(400, "bad-request", "Malformed request", "sub must be non-empty, ttl an integer.")
+            token = self.issuer.issue_token(sub, ttl=int(ttl))
+            return Response(json.dumps({"token": token}), content_type="application/json")
+        if request.path == "/_local/jwks.json" and request.method == "GET":
+            return Response(json.dumps(self.issuer.jwks()), content_type="application/json")
+        return problem(404, "not-found", "Not found", f"No route for {request.method} {request.path}.")
+
+    def _static(self, request: Request) -> Response | None:
+        if self.web_dir is None or request.method not in ("GET", "HEAD"):
+            return None
+        name = request.path.lstrip("/")
+        if not name or name.endswith("/"):
+            name += "index.html"
+        try:
+            return send_from_directory(self.web_dir, name, request.environ)
+        except NotFound:
+            return None
+
+    # ------------------------------------------------------------ CORS as the HttpApi's CorsConfiguration
+
+    def _origin_allowed(self, origin: str | None) -> bool:
+        if not self.cors or not origin:
+            return False
+        allowed = self.cors.get("AllowOrigins", [])
+        return "*" in allowed or origin in allowed
+
+    def _preflight(self, request: Request, origin: str) -> Response:
+        response = Response(status=204)
+        if self._origin_allowed(origin) and self.cors:
+            c = self.cors
+            response.headers["Access-Control-Allow-Origin"] = "*" if "*" in c["AllowOrigins"] else origin
+            response.headers["Access-Control-Allow-Methods"] = ",".join(c.get("AllowMethods", ["*"]))
+            if c.get("AllowHeaders"):
+                response.headers["Access-Control-Allow-Headers"] = ",".join(c["AllowHeaders"])
+            if c.get("MaxAge") is not None:
+                response.headers["Access-Control-Max-Age"] = str(c["MaxAge"])
+            if c.get("AllowCredentials"):
+                response.headers["Access-Control-Allow-Credentials"] = "true"
+        return response
+
+    def _with_cors(self, response: Response, origin: str | None) -> Response:
+        if not self.cors:
+            return response
+        # Like API Gateway: with a CORS configuration, the function's own CORS headers are ignored.
+        for name in [n for n, _ in response.headers.items() if n.lower().startswith("access-control-")]:
+            del response.headers[name]
+        if not self._origin_allowed(origin):
+            return response
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in self.cors["AllowOrigins"] else str(origin)
+        if self.cors.get("ExposeHeaders"):
+            response.headers["Access-Control-Expose-Headers"] = ",".join(self.cors["ExposeHeaders"])
+        if self.cors.get("AllowCredentials"):
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers.add("Vary", "Origin")
+        return response
+
+
+def _http_request(request: Request) -> HttpRequest:
+    environ = request.environ
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    # The dev server keeps the request line as sent; API Gateway's rawPath is not decoded either.
+    raw_path = raw_uri.split("?", 1)[0] if raw_uri else quote(environ.get("PATH_INFO", "/"), safe="/%:@&=+$,;~!*'()")
+    raw_query = environ.get("QUERY_STRING", "")
+    return HttpRequest(
+        method=request.method,
+        raw_path=raw_path or "/",
+        raw_query=raw_query,
+        headers=list(request.headers.items()),
+        body=request.get_data(cache=True),
+        source_ip=request.remote_addr or "127.0.0.1",
+    )
+
+
+class GatewayServer:
+    """The gateway on 127.0.0.1, threaded, in a background thread."""
+
+    def __init__(self, app: Any = None, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self.app = app
+        # Dispatch through self.app so the app can be attached after binding (its config needs the port).
+        self._server: BaseWSGIServer = make_server(host, port, self._wsgi, threaded=True)
+        self._thread: threading.Thread | None = None
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-gateway", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)

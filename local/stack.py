@@ -1,0 +1,191 @@
+"""The whole local stack in one object: AWS endpoint, resources, gateway, pollers.
+
+with LocalStack() as stack:          # free ports
+    requests.get(stack.api_url + "/health")
+    token = stack.token("alice")
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
+from .auth import LocalIssuer
+from .aws import LocalAwsServer, create_resources
+from .gateway import Gateway, GatewayServer
+from .handlers import HandlerRegistry
+from .poller import SqsPoller, pollers_for
+from .template import DEFAULT_NAME_PREFIX, LocalTemplate, load
+
+log = logging.getLogger("local.stack")
+
+DEFAULT_AUDIENCE = "image-api"
+
+
+def local_environment(
+    template: LocalTemplate, aws_url: str, caller_env: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """What the functions see: the template's variables resolved locally, boto3 pointed at the
+    local endpoint with test credentials. A None value means "unset"."""
+    caller_env = os.environ if caller_env is None else caller_env
+    env: dict[str, str | None] = dict(template.environment)
+    for fn in template.functions.values():
+        for name, value in fn.environment.items():
+            # In-process functions share one os.environ: a per-function value applies to all.
+            if env.get(name, value) != value:
+                log.warning(
+                    "%s sets %s differently from another function; the local stack uses %r", fn.logical_id, name, value
+                )
+            env[name] = value
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": aws_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_SESSION_TOKEN": None,
+            "AWS_SECURITY_TOKEN": None,
+            "AWS_PROFILE": None,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_XRAY_SDK_ENABLED": "false",
+            "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+            "IMPORT_ALLOW_PRIVATE_NETWORKS": caller_env.get("IMPORT_ALLOW_PRIVATE_NETWORKS", "false"),
+        }
+    )
+    env.setdefault("POWERTOOLS_SERVICE_NAME", "image-api")
+    env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessImageApi")
+    return env
+
+
+class LocalStack:
+    def __init__(
+        self,
+        port: int = 0,
+        moto_port: int = 0,
+        root: Path | str = REPO_ROOT,
+        *,
+        template: Path | str | None = None,
+        state_dir: Path | str | None = None,
+        name_prefix: str = DEFAULT_NAME_PREFIX,
+        pollers: bool = True,
+        visibility_timeout: int = 3,
+        parameter_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.template_path = Path(template) if template else self.root / "template.yaml"
+        self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
+        self._port, self._moto_port = port, moto_port
+        self._name_prefix = name_prefix
+        self._with_pollers = pollers
+        self._visibility_timeout = visibility_timeout
+        self._overrides = dict(parameter_overrides or {})
+        self._aws: LocalAwsServer | None = None
+        self._gateway: GatewayServer | None = None
+        self._pollers: list[SqsPoller] = []
+        self._saved_env: dict[str, str | None] = {}
+        self.template: LocalTemplate | None = None
+        self.issuer: LocalIssuer | None = None
+        self.environment: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> LocalStack:
+        try:
+            # Bind both sockets first: resources and the issuer URL need the real ports.
+            self._aws = LocalAwsServer(port=self._moto_port)
+            self._gateway = GatewayServer(port=self._port)
+            origins = [f"http://127.0.0.1:{self._gateway.port}", f"http://localhost:{self._gateway.port}"]
+            self._aws.start()
+            self.template = load(
+                self.template_path,
+                aws_url=self._aws.url,
+                parameter_overrides=self._overrides,
+                name_prefix=self._name_prefix,
+            )
+            create_resources(self._aws.url, self.template, extra_cors_origins=origins)
+
+            self.environment = local_environment(self.template, self._aws.url)
+            self._apply_env(self.environment)
+            self.issuer = LocalIssuer(
+                self.state_dir,
+                issuer=f"{self._gateway.url}/_local",
+                audience=self.template.jwt_audience or [DEFAULT_AUDIENCE],
+            )
+            # Every local layer of every function (in-process, they share one sys.path).
+            layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
+            handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
+            self._gateway.app = Gateway(self.template, handlers, self.issuer, self.root / "web", origins)
+            self._gateway.start()
+            if self._with_pollers:
+                self._pollers = pollers_for(self.template, handlers, self._aws.url, self._visibility_timeout)
+                for poller in self._pollers:
+                    poller.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for poller in self._pollers:  # all at once: each may be inside a long receive or handler
+            poller.request_stop()
+        for poller in self._pollers:
+            poller.stop(timeout=2.0)
+        self._pollers = []
+        if self._gateway:
+            self._gateway.stop()
+            self._gateway = None
+        if self._aws:
+            self._aws.stop()
+            self._aws = None
+        self._restore_env()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ what callers use
+
+    @property
+    def api_url(self) -> str:
+        if not self._gateway:
+            raise RuntimeError("the local stack is not running")
+        return self._gateway.url
+
+    @property
+    def aws_url(self) -> str:
+        if not self._aws:
+            raise RuntimeError("the local stack is not running")
+        return self._aws.url
+
+    def token(self, sub: str = "dev", ttl: int = 3600) -> str:
+        if not self.issuer:
+            raise RuntimeError("the local stack is not running")
+        return self.issuer.issue_token(sub, ttl=ttl)
+
+    # ------------------------------------------------------------ process environment
+
+    def _apply_env(self, env: Mapping[str, str | None]) -> None:
+        for name, value in env.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        """Leave the process environment as start() found it (tests share the process)."""
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}

@@ -1,0 +1,89 @@
+"""create_resources builds what the real template.yaml declares, idempotently; `python -m local`
+starts and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import requests
+from conftest import REPO_ROOT
+
+from local.aws import client, create_resources
+from local.stack import LocalStack
+from local.template import load
+
+
+def test_real_template_resources_idempotent(stack: LocalStack, sqs: Any, s3: Any) -> None:
+    template = load(REPO_ROOT / "template.yaml", aws_url=stack.aws_url, name_prefix="real-tmpl")
+    origins = ["http://127.0.0.1:3999"]
+    create_resources(stack.aws_url, template, extra_cors_origins=origins)
+    create_resources(stack.aws_url, template, extra_cors_origins=origins)
+
+    ddb = client("dynamodb", stack.aws_url)
+    table = ddb.describe_table(TableName="real-tmpl")["Table"]
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = ddb.describe_time_to_live(TableName="real-tmpl")["TimeToLiveDescription"]
+    assert ttl["TimeToLiveStatus"] == "ENABLED" and ttl["AttributeName"] == "expires_at"
+
+    queue_url = template.queue_url("IngestQueue")
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"]) == {
+        "deadLetterTargetArn": template.queue_arn("IngestDeadLetterQueue"),
+        "maxReceiveCount": 5,
+    }
+
+    (conf,) = s3.get_bucket_notification_configuration(Bucket="real-tmpl")["QueueConfigurations"]
+    assert conf["QueueArn"] == template.queue_arn("IngestQueue")
+    assert conf["Filter"]["Key"]["FilterRules"][0]["Value"] == "incoming/"
+    (rule,) = s3.get_bucket_cors(Bucket="real-tmpl")["CORSRules"]
+    assert rule["AllowedOrigins"] == ["http://localhost:3000", "http://127.0.0.1:3999"]
+
+    # the notification was configured once: one s3:TestEvent, not two
+    bodies = [
+        m["Body"]
+        for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    ]
+    assert len([b for b in bodies if "s3:TestEvent" in b]) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_python_m_local_runs_until_interrupted() -> None:
+    port, moto_port = _free_port(), _free_port()
+    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                token = requests.get(f"http://127.0.0.1:{port}/_local/token?sub=dev", timeout=3).json()["token"]
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                assert proc.poll() is None and time.monotonic() < deadline, "python -m local did not start"
+                time.sleep(0.2)
+        assert token.count(".") == 2
+        assert requests.get(f"http://127.0.0.1:{port}/images", timeout=5).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert f"http://127.0.0.1:{port}/" in out and f"http://127.0.0.1:{moto_port}" in out and "TOKEN=" in out
