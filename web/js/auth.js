@@ -1,0 +1,83 @@
+// Sign-in. "local": the local gateway's development issuer (GET /_local/token?sub=NAME).
+// "cognito": the hook for the deployed stack — PKCE sign-in is added here later (see createAuth).
+import { toProblem } from "./problem.js";
+
+const USER_KEY = "imageapi.localUser";
+
+function storedUser() {
+  try { return localStorage.getItem(USER_KEY) || "dev"; } catch { return "dev"; }
+}
+
+export class LocalAuth {
+  constructor(baseUrl) {
+    this.mode = "local";
+    this.baseUrl = String(baseUrl || "").replace(/\/+$/, "");
+    this.user = storedUser();
+    this._token = null;
+    this._pending = null;
+  }
+
+  get canSwitchUser() { return true; }
+
+  async token() { return this._token || this.refresh(); }
+
+  refresh() {
+    // One request at a time: concurrent 401s share a refresh.
+    if (!this._pending) {
+      this._pending = this._fetchToken().finally(() => { this._pending = null; });
+    }
+    return this._pending;
+  }
+
+  async _fetchToken() {
+    let res;
+    try {
+      res = await fetch(`${this.baseUrl}/_local/token?sub=${encodeURIComponent(this.user)}`);
+    } catch {
+      throw Object.assign(new Error("The local token endpoint could not be reached."), {
+        problem: { title: "Sign-in failed", detail: "The local token endpoint could not be reached.", status: 0, errors: [] },
+      });
+    }
+    let body = null;
+    try { body = await res.json(); } catch { /* not JSON */ }
+    if (!res.ok || !body?.token) {
+      const problem = toProblem(res.status, body);
+      throw Object.assign(new Error(problem.detail || problem.title), { problem: { ...problem, title: "Sign-in failed" } });
+    }
+    this._token = body.token;
+    return this._token;
+  }
+
+  setUser(name) {
+    this.user = String(name || "").trim() || "dev";
+    try { localStorage.setItem(USER_KEY, this.user); } catch { /* private mode */ }
+    this._token = null;
+  }
+}
+
+/**
+ * Hook for the deployed stack. config.auth = {mode: "cognito", domain, clientId, redirectUri,
+ * scopes}. Implement token() (return a valid access/ID token, signing in with the authorization
+ * code flow + PKCE when needed) and refresh() (force a new one). Until then it says so clearly.
+ */
+export class CognitoAuth {
+  constructor(settings) {
+    this.mode = "cognito";
+    this.settings = settings || {};
+    this.user = "";
+  }
+  get canSwitchUser() { return false; }
+  async token() {
+    throw Object.assign(new Error("Cognito sign-in is not implemented in this build yet."), {
+      problem: { title: "Sign-in unavailable", detail: "Cognito sign-in is not implemented in this build yet.", status: 401, errors: [] },
+    });
+  }
+  refresh() { return this.token(); }
+}
+
+export function createAuth(config) {
+  const mode = config?.auth?.mode || "local";
+  if (mode === "local") return new LocalAuth(config.apiUrl);
+  if (mode === "cognito") return new CognitoAuth(config.auth);
+  throw new Error(`unknown auth mode ${JSON.stringify(mode)} in config.json`);
+}

@@ -1,0 +1,181 @@
+// The gallery: newest first, status badges, "load more", title search, thumbnails.
+import { h } from "./dom.js";
+
+export const STATUS_LABELS = { pending: "Processing", ready: "Ready", rejected: "Rejected" };
+const PAGE_SIZE = 24;
+const THUMB_CONCURRENCY = 6;
+
+export function statusBadge(status, extraClass = "") {
+  return h("span", { class: `badge badge--${status} ${extraClass}`.trim(), text: STATUS_LABELS[status] || status });
+}
+
+export class Gallery {
+  constructor({ api, messages, list, loadMore, summary, onOpen }) {
+    this.api = api;
+    this.messages = messages;
+    this.list = list;
+    this.loadMoreButton = loadMore;
+    this.summary = summary;
+    this.onOpen = onOpen;
+    this.cards = new Map(); // id -> {image, el}
+    this.filters = { q: "", status: "" };
+    this.cursor = null;
+    this.generation = 0;
+    this.controller = null;
+    this.thumbQueue = [];
+    this.thumbActive = 0;
+    this.loadMoreButton.addEventListener("click", () => this.loadPage());
+  }
+
+  setFilters(filters) {
+    this.filters = { ...this.filters, ...filters };
+    return this.reload();
+  }
+
+  reset() {
+    this.controller?.abort();
+    this.generation++;
+    this.cards.clear();
+    this.list.replaceChildren();
+    this.cursor = null;
+    this.thumbQueue = [];
+    this.loadMoreButton.hidden = true;
+  }
+
+  async reload() {
+    this.reset();
+    await this.loadPage();
+  }
+
+  async loadPage() {
+    const generation = this.generation;
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.list.setAttribute("aria-busy", "true");
+    this.loadMoreButton.disabled = true;
+    try {
+      const page = await this.api.list({ limit: PAGE_SIZE, cursor: this.cursor || undefined, q: this.filters.q || undefined,
+        status: this.filters.status || undefined }, controller.signal);
+      if (generation !== this.generation) return;
+      for (const image of page.items || []) this.add(image, "end");
+      this.cursor = page.next_cursor || null;
+      this.loadMoreButton.hidden = !this.cursor;
+      this.updateSummary();
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      this.messages.problem(err, "Could not load your images");
+      this.summary.textContent = "Your images could not be loaded.";
+    } finally {
+      if (generation === this.generation) {
+        this.list.setAttribute("aria-busy", "false");
+        this.loadMoreButton.disabled = false;
+      }
+    }
+  }
+
+  updateSummary() {
+    const n = this.cards.size;
+    const filtered = this.filters.q || this.filters.status;
+    if (n === 0) {
+      this.summary.textContent = filtered ? "No images match your search." : "No images yet. Upload one above to get started.";
+    } else {
+      const more = this.cursor ? "+" : "";
+      this.summary.textContent = `${n}${more} image${n === 1 && !more ? "" : "s"}${filtered ? " match" + (n === 1 && !more ? "es" : "") : ""}`;
+    }
+  }
+
+  matches(image) {
+    const { q, status } = this.filters;
+    if (status && image.status !== status) return false;
+    if (q && !String(image.title).toLowerCase().includes(q.toLowerCase())) return false;
+    return true;
+  }
+
+  /** Adds or updates the card of `image`. New images go first (newest first). */
+  upsert(image) {
+    const existing = this.cards.get(image.id);
+    if (existing) {
+      if (!this.matches(image) && this.filters.status) { this.remove(image.id); return; }
+      this.update(existing, image);
+    } else if (this.matches(image)) {
+      this.add(image, "start");
+      this.updateSummary();
+    }
+  }
+
+  remove(id) {
+    const card = this.cards.get(id);
+    if (!card) return;
+    card.el.remove();
+    this.cards.delete(id);
+    this.updateSummary();
+  }
+
+  get(id) { return this.cards.get(id)?.image; }
+
+  button(id) { return this.cards.get(id)?.el.querySelector(".card__open"); }
+
+  add(image, where) {
+    if (this.cards.has(image.id)) { this.update(this.cards.get(image.id), image); return; }
+    const thumb = h("span", { class: "card__thumb" });
+    const open = h("button", { type: "button", class: "card__open", "aria-label": `Open ${image.title}` }, thumb);
+    open.addEventListener("click", () => this.onOpen(image.id));
+    const title = h("span", { class: "card__title" });
+    const meta = h("span", { class: "card__meta" });
+    const el = h("li", { class: "card", dataset: { id: image.id } }, open,
+      h("div", { class: "card__info" }, title, meta));
+    const card = { image, el, thumb, open, title, meta, thumbFor: null };
+    this.cards.set(image.id, card);
+    if (where === "start") this.list.prepend(el); else this.list.append(el);
+    this.update(card, image);
+  }
+
+  update(card, image) {
+    const previous = card.image;
+    card.image = image;
+    card.el.dataset.status = image.status;
+    card.title.textContent = image.title;
+    card.title.title = image.title;
+    card.open.setAttribute("aria-label", `Open ${image.title}`);
+    const details = image.status === "ready" && image.width ? `${image.width} × ${image.height}` : "";
+    card.meta.replaceChildren(statusBadge(image.status), details ? h("span", { class: "card__dims", text: details }) : "");
+    const img = card.thumb.querySelector("img");
+    if (img) img.alt = image.title;
+    if (image.status !== "ready") {
+      card.thumb.replaceChildren(h("span", { class: `card__placeholder card__placeholder--${image.status}`, "aria-hidden": "true" },
+        image.status === "pending" ? h("span", { class: "spinner" }) : "!"));
+      card.thumbFor = null;
+    } else if (!img || card.thumbFor !== image.updated_at || previous.status !== "ready") {
+      this.queueThumb(card);
+    }
+  }
+
+  queueThumb(card) {
+    card.thumbFor = card.image.updated_at;
+    this.thumbQueue.push({ card, generation: this.generation });
+    this.pumpThumbs();
+  }
+
+  pumpThumbs() {
+    while (this.thumbActive < THUMB_CONCURRENCY && this.thumbQueue.length) {
+      const { card, generation } = this.thumbQueue.shift();
+      if (generation !== this.generation || !this.cards.has(card.image.id)) continue;
+      this.thumbActive++;
+      this.api.downloadUrl(card.image.id, { variant: "thumbnail" })
+        .then(({ url }) => {
+          if (generation !== this.generation) return;
+          const img = h("img", { alt: card.image.title, loading: "lazy", decoding: "async", src: url });
+          img.addEventListener("load", () => img.classList.add("is-loaded"), { once: true });
+          img.addEventListener("error", () => card.thumb.replaceChildren(
+            h("span", { class: "card__placeholder", "aria-hidden": "true", text: "?" })), { once: true });
+          card.thumb.replaceChildren(img);
+        })
+        .catch((err) => {
+          card.thumb.replaceChildren(h("span", { class: "card__placeholder", "aria-hidden": "true", text: "?" }));
+          if (err.status !== 409 && err.status !== 404) console.warn("thumbnail", card.image.id, err.message);
+        })
+        .finally(() => { this.thumbActive--; this.pumpThumbs(); });
+    }
+  }
+}
