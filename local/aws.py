@@ -94,6 +94,13 @@ class S3BrowserMiddleware:
         if origin and bucket:
             cors = self._cors_headers(bucket, origin, environ["REQUEST_METHOD"])
 
+        if bucket and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            expired = _presigned_expiry_error(environ.get("QUERY_STRING", ""))
+            if expired is not None:
+                return _respond(
+                    start_response, expired.status, [("Content-Type", "application/xml"), *cors], expired.xml()
+                )
+
         post = _BUCKET_POST.match(path)
         if (
             post
@@ -225,6 +232,47 @@ class S3BrowserMiddleware:
             )
             return _respond(start_response, 403, [("Content-Type", "application/xml")], err.xml())
         return _respond(start_response, 200, self._rule_headers(rule, origin, method, requested), b"")
+
+
+def _presigned_expiry_error(query: str) -> S3Error | None:
+    """S3 refuses a presigned request after its expiry (SigV4: X-Amz-Date + X-Amz-Expires; SigV2:
+    Expires); moto does not check, so the local endpoint does, with S3's own error."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs
+
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    now = datetime.now(UTC)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    if "Signature" in params and "Expires" in params:  # SigV2 query auth: Expires is an epoch
+        try:
+            deadline = datetime.fromtimestamp(int(params["Expires"]), UTC)
+        except (ValueError, OverflowError, OSError):
+            return S3Error(403, "AccessDenied", "Invalid date (should be seconds since epoch)")
+        if now > deadline:
+            extra = {"Expires": deadline.strftime(stamp), "ServerTime": now.strftime(stamp)}
+            return S3Error(403, "AccessDenied", "Request has expired", extra)
+        return None
+    if "X-Amz-Signature" not in params:
+        return None
+    try:
+        signed = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires = int(params["X-Amz-Expires"])
+    except (KeyError, ValueError):
+        return S3Error(403, "AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires are required.")
+    if expires < 1 or expires > 604_800:
+        return S3Error(403, "AuthorizationQueryParametersError", "X-Amz-Expires must be between 1 and 604800.")
+    if (now - signed).total_seconds() > expires:
+        return S3Error(
+            403,
+            "AccessDenied",
+            "Request has expired",
+            {
+                "X-Amz-Expires": str(expires),
+                "Expires": datetime.fromtimestamp(signed.timestamp() + expires, UTC).strftime(stamp),
+                "ServerTime": now.strftime(stamp),
+            },
+        )
+    return None
 
 
 def _respond(

@@ -40,6 +40,15 @@ class HttpRequest:
     source_ip: str
 
 
+def _is_utf8(body: bytes) -> bool:
+    """A text-typed body that is not UTF-8 cannot travel as a JSON string: base64 it instead."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def is_text(content_type: str | None, body: bytes) -> bool:
     if not content_type:
         try:
@@ -130,7 +139,7 @@ def build_http_event(
         context["authorizer"] = {"jwt": {"claims": jwt_claims_for_event(claims), "scopes": jwt_scopes(claims)}}
     event["requestContext"] = context
     if req.body:
-        if is_text(headers.get("content-type"), req.body):
+        if is_text(headers.get("content-type"), req.body) and _is_utf8(req.body):
             event["body"] = req.body.decode("utf-8")
             event["isBase64Encoded"] = False
         else:

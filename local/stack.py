@@ -180,12 +180,27 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        _forget_cached_configuration()
 
     def _restore_env(self) -> None:
         """Leave the process environment as start() found it (tests share the process)."""
+        self._restore_env_values()
+        _forget_cached_configuration()
+
+    def _restore_env_values(self) -> None:
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_env = {}
+
+
+def _forget_cached_configuration() -> None:
+    """In-process handlers share one interpreter: when the environment changes (as between two
+    Lambda containers), the shared package must rebuild its settings and clients."""
+    import sys
+
+    context = sys.modules.get("imageapi.context")
+    if context is not None:
+        context.forget_environment()

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from imageapi import uploads
 from imageapi.api import build_resolver, current_owner, json_response, lambda_entry, media_type, parse_json_body
 from imageapi.context import image_service

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from imageapi.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
 from imageapi.context import image_service, renderer
 from imageapi.models import DownloadLink, Fit, OutputFormat, Transform, Variant

@@ -1,6 +1,7 @@
 """GET and DELETE /images/{id} (SPEC §3.4)."""
 
 from aws_lambda_powertools.event_handler import Response
+
 from imageapi.api import SECURITY_HEADERS, build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
 from imageapi.models import ImageOut

@@ -11,9 +11,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
 from imageapi import __version__
 from imageapi.api import SECURITY_HEADERS, build_resolver, lambda_entry
-from imageapi.models import Health
+from imageapi.models import Health, PublicLimits
+from imageapi.settings import get_settings
 
 app = build_resolver()
 
@@ -30,7 +32,14 @@ def openapi_document() -> str:
 
 @app.get("/health")
 def health() -> Health:
-    return Health(version=__version__)
+    settings = get_settings()
+    limits = PublicLimits(
+        max_upload_bytes=settings.max_upload_bytes,
+        max_direct_upload_bytes=settings.max_direct_upload_bytes,
+        max_pixels=settings.max_pixels,
+        max_renditions_per_image=settings.max_renditions_per_image,
+    )
+    return Health(version=__version__, limits=limits)
 
 
 @app.get("/openapi.json")

@@ -8,9 +8,10 @@ image, task and model version and answered again without re-running the model.
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
 from imageapi.api import build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
-from pydantic import BaseModel, ConfigDict, Field
 
 app = build_resolver()
 

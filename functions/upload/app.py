@@ -2,6 +2,7 @@
 import from a URL (JSON with source_url), or a small direct upload (multipart or image/*)."""
 
 from aws_lambda_powertools.event_handler import Response
+
 from imageapi import uploads
 from imageapi.api import build_resolver, current_owner, json_response, lambda_entry
 from imageapi.models import CreatedUpload, DuplicateImage, ImageOut

@@ -41,15 +41,9 @@ if str(REPO_ROOT) not in sys.path:
 def _reset_imageapi_caches() -> None:
     """Other suites in this process may have built settings and boto3 clients for another
     endpoint; the in-process handlers must see this stack's environment."""
-    settings = sys.modules.get("imageapi.settings")
-    if settings is not None:
-        settings.get_settings.cache_clear()
     context = sys.modules.get("imageapi.context")
     if context is not None:
-        for name in ("_boto_config", "s3_client", "dynamodb_client", "image_service"):
-            fn = getattr(context, name, None)
-            if fn is not None and hasattr(fn, "cache_clear"):
-                fn.cache_clear()
+        context.forget_environment()
 
 
 @pytest.fixture(scope="session")

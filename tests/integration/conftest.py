@@ -40,11 +40,9 @@ def _load_handler_module(name: str) -> ModuleType:
 
 
 def _reset_cached_clients() -> None:
-    from imageapi import context, settings
+    from imageapi.context import forget_environment
 
-    settings.get_settings.cache_clear()
-    for factory in (context.s3_client, context.dynamodb_client, context.image_service):
-        factory.cache_clear()
+    forget_environment()
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
-from imageapi import keys
 from PIL import Image
 
+from imageapi import keys
 from tests.imagefactory import jpeg, png
 from tests.integration.test_spine import create, objects, put_incoming
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import boto3
 import pytest
-from imageapi import keys
 
+from imageapi import keys
 from tests.imagefactory import jpeg, png
 
 TITLE = "Harbour at dusk"

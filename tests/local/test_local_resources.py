@@ -72,7 +72,7 @@ def test_python_m_local_runs_until_interrupted() -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 45
+        deadline = time.monotonic() + 90  # generous: CI machines may be busy
         while True:
             try:
                 token = requests.get(f"http://127.0.0.1:{port}/_local/token?sub=dev", timeout=3).json()["token"]
@@ -81,7 +81,7 @@ def test_python_m_local_runs_until_interrupted() -> None:
                 assert proc.poll() is None and time.monotonic() < deadline, "python -m local did not start"
                 time.sleep(0.2)
         assert token.count(".") == 2
-        assert requests.get(f"http://127.0.0.1:{port}/images", timeout=5).status_code == 401
+        assert requests.get(f"http://127.0.0.1:{port}/images", timeout=30).status_code == 401
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)

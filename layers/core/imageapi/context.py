@@ -68,3 +68,11 @@ def renderer() -> "Renderer":
     from imageapi.renditions import PillowRenderer
 
     return PillowRenderer(max_pixels=get_settings().max_pixels)
+
+
+def forget_environment() -> None:
+    """Drop settings and clients built from the environment. In Lambda the environment never
+    changes inside a container; local stacks and tests that change it call this instead."""
+    get_settings.cache_clear()
+    for factory in (_boto_config, s3_client, dynamodb_client, image_service):
+        factory.cache_clear()

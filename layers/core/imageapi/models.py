@@ -279,6 +279,18 @@ class ImagePage(BaseModel):
     next_cursor: str | None
 
 
+class PublicLimits(BaseModel):
+    """The limits a client can check before sending (SPEC §5)."""
+
+    max_upload_bytes: int
+    max_direct_upload_bytes: int
+    max_pixels: int
+    max_renditions_per_image: int
+    max_title_length: int = MAX_TITLE
+    max_side: int = MAX_SIDE
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
+    limits: PublicLimits

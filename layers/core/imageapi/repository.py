@@ -234,6 +234,24 @@ class DynamoImageRepository:
             return False
         return True
 
+    def bulk_load(self, records: list[ImageRecord]) -> None:
+        """Write records and their title index in batches, without quota accounting or
+        conditions: for migrations, benchmarks and tests that need thousands of images."""
+        items = [{"PutRequest": {"Item": self._image_item(record)}} for record in records]
+        for start in range(0, len(items), _BATCH_WRITE):
+            self._batch_write(items[start : start + _BATCH_WRITE])
+        for record in records:
+            self._write_grams(record.owner, record.id, record.title, add=trigrams(record.title))
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        pending = {self._table: requests}
+        for attempt in range(8):
+            pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                return
+            time.sleep(0.05 * 2**attempt)
+        raise RuntimeError("DynamoDB kept items unprocessed after retries")
+
     # ------------------------------------------------------------------ predictions
     def _prediction_key(self, owner: str, image_id: str, task: str, version: str) -> dict[str, Any]:
         return {"pk": _s(owner_pk(owner)), "sk": _s(f"PRED#{image_id}#{task}#{version}")}
@@ -318,13 +336,7 @@ class DynamoImageRepository:
             for g in sorted(add)
         ] + [{"DeleteRequest": {"Key": {"pk": _s(gram_pk(owner, g)), "sk": _s(image_id)}}} for g in sorted(remove)]
         for start in range(0, len(requests), _BATCH_WRITE):
-            pending = {self._table: requests[start : start + _BATCH_WRITE]}
-            for attempt in range(8):
-                response = self._db.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(0.05 * 2**attempt)
+            self._batch_write(requests[start : start + _BATCH_WRITE])
 
     # ------------------------------------------------------------------ reads
     def get(self, owner: str, image_id: str) -> ImageRecord | None:

@@ -241,9 +241,8 @@ class ImageService:
         ttl = self.settings.download_url_ttl_seconds
         title = record.title
         if transform is not None:
-            key, content_type = self._transform(record, transform, renderer), None
-            disposition = f"{title}.{transform.format.value if transform.format else 'jpg'}"
-            inline = False
+            key, content_type = self._transform(record, transform, renderer)
+            disposition, inline = f"{title}.{EXTENSIONS.get(content_type, 'bin')}", False
         elif variant is Variant.original:
             key, content_type = keys.original_key(owner, record.id), record.content_type
             disposition, inline = f"{title}.{EXTENSIONS.get(record.content_type, 'bin')}", False
@@ -256,10 +255,15 @@ class ImageService:
         # Browsers may reuse the redirect a little less long than the URL stays valid.
         return Download(url=url, expires_at=self.clock() + timedelta(seconds=ttl), cache_seconds=max(0, ttl - 60))
 
-    def _transform(self, record: ImageRecord, transform: Transform, renderer: Callable[[], Renderer]) -> str:
+    def _transform(
+        self, record: ImageRecord, transform: Transform, renderer: Callable[[], Renderer]
+    ) -> tuple[str, str]:
+        """The canonical key of an on-demand rendition and its content type, rendering it first
+        when it does not exist yet (once per distinct transform, within the per-image cap)."""
         key = keys.rendition_key(record.owner, record.id, transform.name)
-        if self.store.exists(key):
-            return key
+        existing = self.store.content_type(key)
+        if existing:
+            return key, existing
         cap = self.settings.max_renditions_per_image - STANDARD_RENDITIONS
         if not self.repository.claim_transform(record.owner, record.id, transform.name, cap):
             raise TooManyRequests(
@@ -275,7 +279,7 @@ class ImageService:
             quality=transform.quality,
         )
         self.store.put(key, rendered.data, rendered.content_type)
-        return key
+        return key, rendered.content_type
 
     # ------------------------------------------------------------------ helpers
     def require_ready(self, record: ImageRecord) -> None:

@@ -30,7 +30,7 @@ class ObjectStore(Protocol):
     def copy(self, source_key: str, target_key: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
-    def exists(self, key: str) -> bool: ...
+    def content_type(self, key: str) -> str | None: ...
 
 
 class S3ObjectStore:
@@ -100,14 +100,15 @@ class S3ObjectStore:
                 deleted += len(objects)
         return deleted
 
-    def exists(self, key: str) -> bool:
+    def content_type(self, key: str) -> str | None:
+        """The stored object's content type, or None when there is no such object."""
         try:
-            self._s3.head_object(Bucket=self._bucket, Key=key)
+            head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except self._s3.exceptions.ClientError as error:
             if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise
-        return True
+        return head.get("ContentType") or "application/octet-stream"
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
