@@ -25,11 +25,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from .s3post import S3Error, check_post, parse_form
+from .server import BackgroundServer
 from .template import LocalTemplate
 
 log = logging.getLogger("local.aws")
@@ -291,7 +291,15 @@ def _quiet_handler() -> type:
     class QuietHandler(MotoRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if str(code).isdigit() and int(code) >= 400:
-                super().log_request(code, size)
+                # Presigned URLs carry their signature (and credential) in the query: never log it.
+                path = getattr(self, "path", None)
+                if path and "?" in path:
+                    self.path = path.split("?", 1)[0] + "?[redacted]"
+                try:
+                    super().log_request(code, size)
+                finally:
+                    if path is not None:
+                        self.path = path
 
     return QuietHandler
 
@@ -312,38 +320,14 @@ class SerialDynamoDB:
         return self.app(environ, start_response)
 
 
-class LocalAwsServer:
-    """moto's server + S3BrowserMiddleware, served by werkzeug (threaded) in a background thread."""
+class LocalAwsServer(BackgroundServer):
+    """moto's server + S3BrowserMiddleware + SerialDynamoDB, threaded, in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
         if port == 5060:
             raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
-        self.app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
-        self._server: BaseWSGIServer = make_server(
-            host, port, self.app, threaded=True, request_handler=_quiet_handler()
-        )
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_port)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
+        super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())
 
 
 # ---------------------------------------------------------------- resources

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +14,29 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from werkzeug.exceptions import NotFound
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from .auth import AuthError, LocalIssuer
 from .events import HttpRequest, build_http_event, http_response
 from .handlers import HandlerRegistry
+from .server import BackgroundServer
 from .template import FunctionSpec, HttpRoute, LocalTemplate
 
 log = logging.getLogger("local.gateway")
 
 PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.errors
+_LOCAL_ORIGINS = "http://127.0.0.1:* http://localhost:*"
+WEB_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self'; "
+        f"img-src 'self' blob: data: {_LOCAL_ORIGINS} https:; connect-src 'self' {_LOCAL_ORIGINS} https:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 def problem(status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -194,9 +204,13 @@ class Gateway:
         if not name or name.endswith("/"):
             name += "index.html"
         try:
-            return send_from_directory(self.web_dir, name, request.environ)
+            response = send_from_directory(self.web_dir, name, request.environ)
         except NotFound:
             return None
+        # What the CloudFront response headers policy adds in AWS (infra/web-hosting.yaml), with
+        # the local origins (gateway, AWS endpoint) in place of the deployed ones.
+        response.headers.update(WEB_SECURITY_HEADERS)
+        return response
 
     # ------------------------------------------------------------ CORS as the HttpApi's CorsConfiguration
 
@@ -253,32 +267,8 @@ def _http_request(request: Request) -> HttpRequest:
     )
 
 
-class GatewayServer:
+class GatewayServer(BackgroundServer):
     """The gateway on 127.0.0.1, threaded, in a background thread."""
 
     def __init__(self, app: Any = None, host: str = "127.0.0.1", port: int = 3000) -> None:
-        self.app = app
-        # Dispatch through self.app so the app can be attached after binding (its config needs the port).
-        self._server: BaseWSGIServer = make_server(host, port, self._wsgi, threaded=True)
-        self._thread: threading.Thread | None = None
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_port)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-gateway", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        super().__init__(app, host, port, name="local-gateway")
