@@ -228,6 +228,23 @@ def test_search_narrows_the_gallery_and_load_more_pages(open_page, api):
     expect(page.locator(".card")).to_have_count(24)
 
 
+def test_cards_listed_while_processing_update_when_ingest_decides(open_page, api, stack):
+    created = requests.post(
+        f"{api.url}/images",
+        headers=api.headers,
+        timeout=10,
+        json={"title": "arrives later", "content_type": "image/png", "size": 10_000},
+    ).json()
+    page = open_page()
+    tile = card(page, "arrives later")
+    expect(tile.locator(".badge")).to_have_text("Processing")
+    form = created["upload"]
+    data = png_bytes()
+    sent = requests.post(form["url"], data=form["fields"], files={"file": ("f", data, "image/png")}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    expect(tile.locator(".badge")).to_have_text("Ready", timeout=20_000)
+
+
 def test_owners_see_only_their_own_images(open_page, api, user):
     api.seed(["mine"])
     page = open_page()

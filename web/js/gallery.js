@@ -1,6 +1,8 @@
 // The gallery: newest first, status badges, "load more", title search, thumbnails.
 import { h } from "./dom.js";
 
+const PENDING_POLL_MS = 3000;
+
 export const STATUS_LABELS = { pending: "Processing", ready: "Ready", rejected: "Rejected" };
 const PAGE_SIZE = 24;
 const THUMB_CONCURRENCY = 6;
@@ -59,6 +61,7 @@ export class Gallery {
         status: this.filters.status || undefined }, controller.signal);
       if (generation !== this.generation) return;
       for (const image of page.items || []) this.add(image, "end");
+      this.watchPending();
       this.cursor = page.next_cursor || null;
       this.loadMoreButton.hidden = !this.cursor;
       this.updateSummary();
@@ -72,6 +75,28 @@ export class Gallery {
         this.loadMoreButton.disabled = false;
       }
     }
+  }
+
+  /** Images that were still processing when listed (uploaded elsewhere or before a reload)
+   * are checked again every few seconds until ingest decides, then their cards update. */
+  watchPending() {
+    if (this.pendingTimer) return;
+    const tick = async () => {
+      this.pendingTimer = null;
+      const pending = [...this.cards.values()].filter((card) => card.image.status === "pending");
+      if (pending.length === 0) return;
+      const generation = this.generation;
+      await Promise.all(pending.slice(0, PAGE_SIZE).map(async (card) => {
+        try {
+          const image = await this.api.get(card.image.id);
+          if (generation === this.generation && image.status !== "pending") this.upsert(image);
+        } catch (err) {
+          if (err.status === 404) this.remove(card.image.id);
+        }
+      }));
+      if (generation === this.generation) this.pendingTimer = setTimeout(tick, PENDING_POLL_MS);
+    };
+    this.pendingTimer = setTimeout(tick, PENDING_POLL_MS);
   }
 
   updateSummary() {
