@@ -14,7 +14,7 @@ SUB ?= dev
 PYTEST_ARGS ?=
 BUILD_DIR := .aws-sam/build
 
-.PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod token bench clean browser
+.PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod deploy-web token bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -59,9 +59,12 @@ format: install ## apply ruff fixes and formatting
 openapi: install ## regenerate the OpenAPI document from the code
 	$(BIN)/python scripts/gen_openapi.py
 
-validate: $(SAM_VENV)/.installed install ## sam validate --lint and cfn-lint
+validate: $(SAM_VENV)/.installed install ## sam validate --lint, cfn-lint on the template, its nested stack and its translation
 	$(SAM) validate --lint --template template.yaml
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml infra/web-hosting.yaml
+	@mkdir -p .aws-sam
+	$(SAM_VENV)/bin/python scripts/translate_template.py --out .aws-sam/translated.json
+	$(BIN)/cfn-lint .aws-sam/translated.json
 
 build: $(SAM_VENV)/.installed ## sam build for arm64 / python3.12 (no container)
 	@PY312_DIR=$$(scripts/find-python312.sh) && PATH="$$PY312_DIR:$$PATH" $(SAM) build --build-dir $(BUILD_DIR) --parallel
@@ -82,6 +85,10 @@ deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 
 deploy-prod: build ## sam deploy --config-env prod
 	$(SAM) deploy --config-env prod --template-file $(BUILD_DIR)/template.yaml
+
+CONFIG_ENV ?= default
+deploy-web: install ## config.json from the stack outputs + sync web/ to its bucket + CloudFront invalidation (CONFIG_ENV=prod)
+	$(BIN)/python scripts/deploy_web.py --config-env $(CONFIG_ENV)
 
 bench: install ## run the benchmarks and print their figures
 	$(BIN)/python -m bench
