@@ -149,7 +149,10 @@ function setupUser({ auth, gallery, messages }) {
   const status = $("#auth-status");
   if (!auth.canSwitchUser) {
     status.hidden = false;
-    status.textContent = auth.mode === "cognito" ? "Cognito sign-in" : "";
+    status.textContent = auth.user ? `Signed in as ${auth.user}` : "";
+    const signOut = $("#sign-out");
+    signOut.hidden = false;
+    signOut.addEventListener("click", () => auth.signOut());
     return;
   }
   const input = $("#user-name");
@@ -180,6 +183,15 @@ async function main() {
   } catch (err) {
     messages.show("error", "The page is misconfigured", err.message);
     return;
+  }
+  if (auth.mode === "cognito") {
+    try {
+      await auth.init(); // completes a hosted-UI redirect (?code=&state=) if this is one
+      if (!auth.signedIn) { await auth.signIn(); return; } // navigates to the sign-in page
+    } catch (err) {
+      messages.problem(err, "Sign-in failed");
+      return;
+    }
   }
   const api = new Api({
     baseUrl: config.apiUrl,

@@ -1,5 +1,6 @@
 // Sign-in. "local": the local gateway's development issuer (GET /_local/token?sub=NAME).
-// "cognito": the hook for the deployed stack — PKCE sign-in is added here later (see createAuth).
+// "cognito": the deployed stack's hosted UI, authorization code + PKCE (web/auth/pkce.js).
+import { createCognitoAuth } from "../auth/pkce.js";
 import { toProblem } from "./problem.js";
 
 const USER_KEY = "imageapi.localUser";
@@ -55,29 +56,10 @@ export class LocalAuth {
   }
 }
 
-/**
- * Hook for the deployed stack. config.auth = {mode: "cognito", domain, clientId, redirectUri,
- * scopes}. Implement token() (return a valid access/ID token, signing in with the authorization
- * code flow + PKCE when needed) and refresh() (force a new one). Until then it says so clearly.
- */
-export class CognitoAuth {
-  constructor(settings) {
-    this.mode = "cognito";
-    this.settings = settings || {};
-    this.user = "";
-  }
-  get canSwitchUser() { return false; }
-  async token() {
-    throw Object.assign(new Error("Cognito sign-in is not implemented in this build yet."), {
-      problem: { title: "Sign-in unavailable", detail: "Cognito sign-in is not implemented in this build yet.", status: 401, errors: [] },
-    });
-  }
-  refresh() { return this.token(); }
-}
-
 export function createAuth(config) {
   const mode = config?.auth?.mode || "local";
   if (mode === "local") return new LocalAuth(config.apiUrl);
-  if (mode === "cognito") return new CognitoAuth(config.auth);
+  // The deployed stack: authorization-code flow with PKCE against Cognito's hosted UI.
+  if (mode === "cognito") return createCognitoAuth(config.auth);
   throw new Error(`unknown auth mode ${JSON.stringify(mode)} in config.json`);
 }

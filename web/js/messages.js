@@ -26,6 +26,7 @@ export class Messages {
 
   /** Shows an ApiError/UploadError (or any Error) as its problem's title, detail and field errors. */
   problem(err, context = "") {
+    if (err?.redirecting) return null; // the page is leaving for the sign-in page
     const p = err?.problem;
     if (!p) {
       console.error(err);
