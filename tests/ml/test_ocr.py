@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from imageml import detect, models, pipeline, recognize, run_ocr
 from PIL import Image
+
+from imageml import detect, models, pipeline, recognize, run_ocr
 
 from .conftest import LINES, background, draw_lines, jpeg_bytes
 from .textmetrics import cer, contains, iou, levenshtein, xywh_to_xyxy

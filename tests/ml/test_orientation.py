@@ -8,8 +8,9 @@ and ``image.rotate(angle, expand=True)`` puts the image back upright.
 from __future__ import annotations
 
 import pytest
-from imageml import models, run_orientation
 from PIL import Image
+
+from imageml import models, run_orientation
 
 from .conftest import background, jpeg_bytes
 

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+
 from imageapi.errors import PayloadTooLarge, SourceFailed, SourceRefused, SourceTimeout
 from imageapi.fetch import (
     FetchedSource,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from imageapi.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from imageapi.multipart import ENVELOPE_ALLOWANCE, MAX_PARTS, MultipartForm, parse_multipart
 
