@@ -10,7 +10,6 @@ from importlib import resources
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
 from imageapi import __version__
 from imageapi.api import SECURITY_HEADERS, build_resolver, lambda_entry
@@ -49,7 +48,10 @@ def openapi() -> dict[str, Any]:
 
 @app.get("/docs")
 def docs() -> Response[str]:
+    # Imported here, not at module level: the Swagger UI helpers build Powertools' pydantic OpenAPI
+    # models on import, by far the largest import cost of this function, and only /docs needs them.
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
     assets = resources.files(swagger_ui)
     html = generate_swagger_html(

@@ -3,6 +3,8 @@
 import time
 
 import pytest
+from pydantic import ValidationError
+
 from imageapi import keys
 from imageapi.cursors import CursorCodec
 from imageapi.errors import BadRequest, NotFound, QuotaExceeded, ValidationFailed
@@ -10,7 +12,6 @@ from imageapi.ids import is_image_id, new_image_id
 from imageapi.models import CreateUploadRequest, ResizeSpec
 from imageapi.search import normalise, rarest_trigram, trigrams
 from imageapi.storage import content_disposition
-from pydantic import ValidationError
 
 
 def test_ids_sort_by_creation_time_and_validate() -> None:

@@ -8,11 +8,12 @@ import zipfile
 import zlib
 
 import pytest
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, JpegImagePlugin
+
 from imageapi import imaging
 from imageapi.errors import ImageRejected
 from imageapi.imaging import process_upload, render, sniff, target_size
 from imageapi.models import Fit, ResizeSpec
-from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, JpegImagePlugin
 
 MP = 50_000_000
 
@@ -553,3 +554,67 @@ def test_unusable_icc_profile_falls_back_and_is_not_copied(icc):
     assert "icc_profile" not in out.info
     r, g, b = out.getpixel((25, 25))
     assert r > 200 and g < 60 and b < 60
+
+
+def _jpeg_end_reference(data: bytes, start: int) -> int | None:
+    """The byte-by-byte marker walk the compiled scan search replaced (None: truncated)."""
+    n, i = len(data), start + 2
+    while True:
+        j = data.find(b"\xff", i)
+        if j < 0:
+            return None
+        i = j
+        while i < n and data[i] == 0xFF:
+            i += 1
+        if i >= n:
+            return None
+        marker = data[i]
+        i += 1
+        if marker == 0xD9:
+            return i
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            continue
+        if i + 2 > n:
+            return None
+        i += int.from_bytes(data[i : i + 2], "big")
+        if i > n:
+            return None
+        if marker == 0xDA:
+            while True:
+                j = data.find(b"\xff", i)
+                if j < 0 or j + 1 >= n:
+                    return None
+                nxt = data[j + 1]
+                if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
+                    i = j + 2
+                elif nxt == 0xFF:
+                    i = j + 1
+                else:
+                    i = j
+                    break
+
+
+def test_jpeg_scan_search_matches_the_byte_walk():
+    import random
+
+    rng = random.Random(5)
+    samples = [
+        jpeg(),
+        encode(pattern((333, 217)), "JPEG", quality=95, progressive=True),
+        encode(pattern((64, 48)), "JPEG", restart_marker_blocks=1),
+    ]
+    scan = b"\xff\xda\x00\x02"
+    tails = [b"\x12\xff\x00\x34\xff\xd3\x56\xff\xff\xff\xd9", b"\x12\xff", b"\x12\xff\x00", b"\xff\xff", b"\xff\xd0"]
+    samples += [b"\xff\xd8" + scan + tail for tail in tails]
+    for data in list(samples):
+        for _ in range(40):  # random cuts and random 0xFF-heavy scans
+            samples.append(data[: rng.randrange(2, len(data) + 1)])
+        body = bytes(rng.choice(b"\xff\x00\xd0\xd7\xd9\x11") for _ in range(200))
+        samples.append(b"\xff\xd8" + scan + body)
+    for data in samples:
+        expected = _jpeg_end_reference(data, 0)
+        if expected is None:
+            with pytest.raises(ImageRejected, match="truncated"):
+                imaging._jpeg_end(data, 0)
+        else:
+            assert imaging._jpeg_end(data, 0) == expected
