@@ -62,6 +62,25 @@ def test_a_title_search_reads_in_proportion_to_its_matches(repository: DynamoIma
     assert page.scanned < TOTAL / 20
 
 
+def test_a_search_for_a_trigram_in_no_title_reads_only_the_counts(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="no such title")
+    assert page.records == [] and page.next_cursor is None
+    assert page.scanned <= len("no such title") - 2
+
+
+def test_a_short_query_reads_a_bounded_amount_per_request(repository: DynamoImageRepository) -> None:
+    from imageapi.repository import SHORT_QUERY_SCAN_PAGES
+
+    page = repository.list_page(OWNER, limit=10, cursor=None, status=None, query="qz")
+    assert page.records == []
+    assert page.scanned <= SHORT_QUERY_SCAN_PAGES * 11
+    assert page.next_cursor, "a short page says where to continue"
+    rest = repository.list_page(OWNER, limit=10, cursor=page.next_cursor, status=None, query="qz")
+    assert rest.scanned <= SHORT_QUERY_SCAN_PAGES * 11
+    found = repository.list_page(OWNER, limit=5, cursor=None, status=None, query="a 0")
+    assert all("a 0" in r.title for r in found.records)
+
+
 def test_a_common_word_search_pages_with_bounded_reads(repository: DynamoImageRepository) -> None:
     page = repository.list_page(OWNER, limit=10, cursor=None, status=None, query="sunset")
     assert len(page.records) == 10 and all("sunset" in r.title for r in page.records)

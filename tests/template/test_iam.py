@@ -61,7 +61,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:DeleteObject", REND),
     },
     "UpdateFunction": {
-        *(("dynamodb:" + a, T) for a in ("GetItem", "UpdateItem", "BatchWriteItem")),
+        *(("dynamodb:" + a, T) for a in ("GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem")),
         ("s3:GetObject", ORIG),
         ("s3:PutObject", REND),
     },

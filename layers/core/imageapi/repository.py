@@ -7,19 +7,27 @@ redelivered event or a concurrent request can never count twice.
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imageapi.cursors import CursorCodec
 from imageapi.errors import NotFound, QuotaExceeded
 from imageapi.models import ImageRecord, ImageStatus
-from imageapi.search import normalise, rarest_trigram, trigrams
+from imageapi.search import normalise, trigrams
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATUS_INDEX = "gsi1"
+# The count item sorts before every image id ("#" < "0"), outside the ids a search reads.
+GRAM_COUNT_SK = "#count"
+# One- and two-character queries have no trigram: their filtered scan of the owner's list reads
+# at most this many pages' worth per request, then answers a short page and a cursor.
+SHORT_QUERY_SCAN_PAGES = 10
 _BATCH_WRITE = 25
+_BATCH_GET = 100
+_COUNT_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,11 @@ def gram_pk(owner: str, gram: str) -> str:
     return f"OWNER#{owner}#GRAM#{gram}"
 
 
+def _gram_item(owner: str, image_id: str, title: str, gram: str) -> dict[str, Any]:
+    """One entry of the title index: the image id under one trigram, with the title to filter on."""
+    return {"pk": _s(gram_pk(owner, gram)), "sk": _s(image_id), "title": _s(normalise(title))}
+
+
 class DynamoImageRepository:
     def __init__(self, client: "DynamoDBClient", table: str, cursors: CursorCodec) -> None:
         self._db = client
@@ -111,6 +124,9 @@ class DynamoImageRepository:
         """Reserve quota for the declared size and write the pending record, atomically."""
         try:
             self._db.transact_write_items(
+                # The new id as idempotency token: an SDK retry after a timeout of a transaction
+                # that did commit succeeds instead of failing its own conditions (a false 500).
+                ClientRequestToken=record.id,
                 TransactItems=[
                     {
                         "Put": {
@@ -136,7 +152,7 @@ class DynamoImageRepository:
                             },
                         }
                     },
-                ]
+                ],
             )
         except self._db.exceptions.TransactionCanceledException as error:
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
@@ -238,10 +254,22 @@ class DynamoImageRepository:
         """Write records and their title index in batches, without quota accounting or
         conditions: for migrations, benchmarks and tests that need thousands of images."""
         items = [{"PutRequest": {"Item": self._image_item(record)}} for record in records]
-        for start in range(0, len(items), _BATCH_WRITE):
-            self._batch_write(items[start : start + _BATCH_WRITE])
+        grams: list[dict[str, Any]] = []
+        counts: dict[tuple[str, str], int] = {}
         for record in records:
-            self._write_grams(record.owner, record.id, record.title, add=trigrams(record.title))
+            for gram in trigrams(record.title):
+                item = {
+                    "pk": _s(gram_pk(record.owner, gram)),
+                    "sk": _s(record.id),
+                    "title": _s(normalise(record.title)),
+                }
+                grams.append({"PutRequest": {"Item": item}})
+                counts[(record.owner, gram)] = counts.get((record.owner, gram), 0) + 1
+        for batch in (items, grams):
+            for start in range(0, len(batch), _BATCH_WRITE):
+                self._batch_write(batch[start : start + _BATCH_WRITE])
+        for owner in {owner for owner, _ in counts}:
+            self._count_grams(owner, {gram: n for (o, gram), n in counts.items() if o == owner})
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending = {self._table: requests}
@@ -332,11 +360,50 @@ class DynamoImageRepository:
         self, owner: str, image_id: str, title: str, *, add: set[str] = frozenset(), remove: set[str] = frozenset()
     ) -> None:
         requests: list[dict[str, Any]] = [
-            {"PutRequest": {"Item": {"pk": _s(gram_pk(owner, g)), "sk": _s(image_id), "title": _s(normalise(title))}}}
-            for g in sorted(add)
+            {"PutRequest": {"Item": _gram_item(owner, image_id, title, g)}} for g in sorted(add)
         ] + [{"DeleteRequest": {"Key": {"pk": _s(gram_pk(owner, g)), "sk": _s(image_id)}}} for g in sorted(remove)]
         for start in range(0, len(requests), _BATCH_WRITE):
             self._batch_write(requests[start : start + _BATCH_WRITE])
+        self._count_grams(owner, {g: 1 for g in add} | {g: -1 for g in remove})
+
+    def _count_grams(self, owner: str, deltas: dict[str, int]) -> None:
+        """Keep a count item in each trigram partition, so a search can pick the rarest one.
+        The counts steer the choice only; results never depend on them being exact. One small
+        atomic ADD per trigram, sent concurrently (a transaction would bill double for no gain)."""
+
+        def add(gram: str, delta: int) -> None:
+            key = {"pk": _s(gram_pk(owner, gram)), "sk": _s(GRAM_COUNT_SK)}
+            updated = self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD images :delta",
+                ExpressionAttributeValues={":delta": _n(delta)},
+                ReturnValues="UPDATED_NEW",
+            )
+            if int(updated["Attributes"]["images"]["N"]) <= 0:  # the last title with it went: tidy up
+                with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+                    self._db.delete_item(
+                        TableName=self._table,
+                        Key=key,
+                        ConditionExpression="images <= :zero",
+                        ExpressionAttributeValues={":zero": _n(0)},
+                    )
+
+        changes = [(gram, delta) for gram, delta in sorted(deltas.items()) if delta]
+        with ThreadPoolExecutor(max_workers=_COUNT_WORKERS) as pool:
+            list(pool.map(lambda change: add(*change), changes))
+
+    def _gram_counts(self, owner: str, grams: set[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        keys = [{"pk": _s(gram_pk(owner, g)), "sk": _s(GRAM_COUNT_SK)} for g in sorted(grams)]
+        for start in range(0, len(keys), _BATCH_GET):
+            pending = keys[start : start + _BATCH_GET]
+            while pending:
+                response = self._db.batch_get_item(RequestItems={self._table: {"Keys": pending}})
+                for item in response["Responses"].get(self._table, []):
+                    counts[item["pk"]["S"].rsplit("#", 1)[1]] = int(item["images"]["N"])
+                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return {g: counts.get(g, 0) for g in grams}
 
     # ------------------------------------------------------------------ reads
     def get(self, owner: str, image_id: str) -> ImageRecord | None:
@@ -360,7 +427,7 @@ class DynamoImageRepository:
         query = normalise(query) if query else None
         scope = f"{owner}\0{status.value if status else ''}\0{query or ''}"
         after = self._cursors.decode(cursor, scope)["after"] if cursor else None
-        if query and rarest_trigram(query):
+        if query and trigrams(query):
             return self._search(owner, limit=limit, after=after, status=status, query=query, scope=scope)
         if status is not None:
             request: dict[str, Any] = {
@@ -382,42 +449,59 @@ class DynamoImageRepository:
             }
             if after:
                 request["ExclusiveStartKey"] = {"pk": _s(owner_pk(owner)), "sk": _s(image_sk(after))}
+        budget = None
         if query:  # one or two characters: too short for the trigram index
             request["FilterExpression"] = "contains(title_lower, :q)"
             request["ExpressionAttributeValues"][":q"] = _s(query)
-        records, scanned, more = self._query_page(request, limit)
-        return self._page(records, limit, more, scanned, scope)
+            budget = SHORT_QUERY_SCAN_PAGES * (limit + 1)
+        records, scanned, resume_after = self._query_page(request, limit, budget)
+        if resume_after and len(records) <= limit:
+            # The scan budget ran out first: a short page, and a cursor where the scan stopped.
+            cursor = self._cursors.encode({"after": resume_after}, scope)
+            return Page(records=records, next_cursor=cursor, scanned=scanned)
+        return self._page(records, limit, len(records) > limit, scanned, scope)
 
-    def _query_page(self, request: dict[str, Any], limit: int) -> tuple[list[ImageRecord], int, bool]:
-        """Read until ``limit + 1`` matching items (the extra one proves there is a next page)."""
+    def _query_page(
+        self, request: dict[str, Any], limit: int, budget: int | None = None
+    ) -> tuple[list[ImageRecord], int, str | None]:
+        """Read until ``limit + 1`` matching items (the extra one proves there is a next page), or
+        until ``budget`` items were read; then also the id the read stopped after."""
         records: list[ImageRecord] = []
         scanned = 0
         while True:
-            response = self._db.query(
-                TableName=self._table, ScanIndexForward=False, Limit=limit + 1 - len(records), **request
-            )
+            # A filtered scan reads in budget-sized steps; a plain page reads just what it needs.
+            wanted = limit + 1 - len(records) if budget is None else budget - scanned
+            response = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=wanted, **request)
             scanned += response["ScannedCount"]
             records.extend(self._record(item) for item in response["Items"])
             last = response.get("LastEvaluatedKey")
             if len(records) > limit or not last:
-                return records, scanned, len(records) > limit
+                return records, scanned, None
+            if budget is not None and scanned >= budget:
+                return records, scanned, last["sk"]["S"].removeprefix("IMAGE#")
             request["ExclusiveStartKey"] = last
 
     def _search(
         self, owner: str, *, limit: int, after: str | None, status: ImageStatus | None, query: str, scope: str
     ) -> Page:
-        gram = rarest_trigram(query)
-        assert gram is not None
+        counts = self._gram_counts(owner, trigrams(query))
+        scanned = len(counts)
+        gram, rarest = min(sorted(counts.items()), key=lambda entry: entry[1])
+        if rarest <= 0:  # some trigram of the query is in no title: nothing can match
+            return Page(records=[], next_cursor=None, scanned=scanned)
         request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
+            "KeyConditionExpression": "pk = :pk AND sk > :count",
             "FilterExpression": "contains(title, :q)",
-            "ExpressionAttributeValues": {":pk": _s(gram_pk(owner, gram)), ":q": _s(query)},
+            "ExpressionAttributeValues": {
+                ":pk": _s(gram_pk(owner, gram)),
+                ":count": _s(GRAM_COUNT_SK),
+                ":q": _s(query),
+            },
             "ProjectionExpression": "sk",
         }
         if after:
             request["ExclusiveStartKey"] = {"pk": _s(gram_pk(owner, gram)), "sk": _s(after)}
         records: list[ImageRecord] = []
-        scanned = 0
         while len(records) <= limit:
             response = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=limit + 1, **request)
             scanned += response["ScannedCount"]
