@@ -46,7 +46,7 @@ def _reset_imageapi_caches() -> None:
         context.forget_environment()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     from local.stack import LocalStack
 

@@ -6,8 +6,8 @@ from typing import Any
 import jwt
 import requests
 
-from tests.e2e.conftest import Client, assert_problem
 from tests.imagefactory import jpeg
+from tests.support import Client, assert_problem
 
 
 def presign(client: Client, title: str, data: bytes, content_type: str = "image/jpeg", **extra: Any) -> dict:

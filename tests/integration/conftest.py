@@ -45,7 +45,7 @@ def _reset_cached_clients() -> None:
     forget_environment()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws(moto_endpoint: str) -> Iterator[Any]:
     """Creates the template's resources on moto and points the handlers at them."""
     from local.aws import create_resources
@@ -76,7 +76,7 @@ def settings_override(aws: Any) -> Iterator[Callable[..., None]]:
     _reset_cached_clients()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def handlers(aws: Any) -> Callable[[str], ModuleType]:
     loaded: dict[str, ModuleType] = {}
 

@@ -19,7 +19,7 @@ from local.stack import LocalStack  # noqa: E402
 TEST_PREFIX = "local-test"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with LocalStack(
         root=FIXTURES, state_dir=tmp_path_factory.mktemp("state"), name_prefix=TEST_PREFIX, visibility_timeout=1
@@ -27,14 +27,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def s3(stack: LocalStack):
     from local.aws import client
 
     return client("s3", stack.aws_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sqs(stack: LocalStack):
     from local.aws import client
 

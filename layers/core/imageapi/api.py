@@ -221,7 +221,8 @@ def current_owner(app: APIGatewayHttpResolver) -> str:
 def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict, LambdaContext], dict]:
     """The Lambda handler for a resolver, with Powertools' logging, tracing and metrics."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the bearer token.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict, context: LambdaContext) -> dict:

@@ -77,7 +77,17 @@ class Ingestor:
                 height=rendered.height,
                 bytes=len(rendered.data),
             )
-        self.store.copy(incoming, keys.original_key(record.owner, record.id))
+        if not self.store.copy(incoming, keys.original_key(record.owner, record.id)):
+            # The incoming object vanished while we worked: a concurrent delivery of the same
+            # event finished first (and cleaned up), or the image was deleted.
+            current = self.repository.get(record.owner, record.id)
+            if current is None:
+                for prefix in keys.image_prefixes(record.owner, record.id):
+                    self.store.delete_prefix(prefix)
+                return Outcome.orphan
+            if current.status is not ImageStatus.pending:
+                return Outcome.already_done
+            raise RuntimeError(f"incoming object of pending image {record.id} disappeared")  # retried
         analysis = processed.analysis
         ready = record.model_copy(
             update={

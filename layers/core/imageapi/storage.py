@@ -27,7 +27,7 @@ class ObjectStore(Protocol):
     ) -> str: ...
     def get(self, key: str, max_bytes: int | None = None) -> bytes | None: ...
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def copy(self, source_key: str, target_key: str) -> None: ...
+    def copy(self, source_key: str, target_key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def content_type(self, key: str) -> str | None: ...
@@ -80,12 +80,17 @@ class S3ObjectStore:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
 
-    def copy(self, source_key: str, target_key: str) -> None:
-        self._s3.copy_object(
-            Bucket=self._bucket,
-            Key=target_key,
-            CopySource={"Bucket": self._bucket, "Key": source_key},
-        )
+    def copy(self, source_key: str, target_key: str) -> bool:
+        """False when the source does not exist (any more)."""
+        try:
+            self._s3.copy_object(
+                Bucket=self._bucket,
+                Key=target_key,
+                CopySource={"Bucket": self._bucket, "Key": source_key},
+            )
+        except self._s3.exceptions.NoSuchKey:
+            return False
+        return True
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self._bucket, Key=key)

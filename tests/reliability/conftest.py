@@ -1,0 +1,66 @@
+"""Helpers for the reliability suite. Each module starts its own local stack (module scope: the
+stacks of one pytest process share os.environ and the handlers' module state, so only one
+should serve at a time)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+
+
+class FakeContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name = "IngestFunction"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:IngestFunction"
+    aws_request_id = "reliability"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+_containers = 0
+
+
+def ingest_container() -> ModuleType:
+    """A fresh instance of functions/ingest/app.py: what one Lambda container holds (its own
+    batch processor and cached ingestor), so several can run at once as Lambda would."""
+    global _containers
+    _containers += 1
+    spec = importlib.util.spec_from_file_location(
+        f"_reliability_ingest_{_containers}", ROOT / "functions" / "ingest" / "app.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def s3_event_body(bucket: str, key: str) -> str:
+    """The S3 ObjectCreated event (as SQS carries it) for ``key``, URL-encoded as S3 does."""
+    event = json.loads((EVENTS / "ingest_s3_via_sqs.json").read_text())
+    s3_event = json.loads(event["Records"][0]["body"])
+    s3_event["Records"][0]["s3"]["object"]["key"] = quote_plus(key, safe="/")
+    s3_event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    return json.dumps(s3_event)
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    template = json.loads((EVENTS / "ingest_s3_via_sqs.json").read_text())["Records"][0]
+    records = []
+    for i, body in enumerate(bodies):
+        record = copy.deepcopy(template)
+        record["body"] = body
+        record["messageId"] = f"m-{i}"
+        records.append(record)
+    return {"Records": records}
