@@ -116,7 +116,9 @@ class ImageService:
         )
         return CreatedUpload(image=ImageOut.of(record), upload=form)
 
-    def _new_pending(self, owner: str, title: str, content_type: str, size: int, resize) -> ImageRecord:
+    def _new_pending(
+        self, owner: str, title: str, content_type: str, size: int, resize: ResizeSpec | None
+    ) -> ImageRecord:
         now = self.clock()
         record = ImageRecord(
             id=new_image_id(int(now.timestamp() * 1000)),

@@ -49,7 +49,7 @@ def create_from_multipart(app: APIGatewayHttpResolver, owner: str) -> ImageRecor
         raise _too_large(limit) from error
     upload = form.files.get("file")
     if upload is None:
-        raise ValidationFailed("a multipart upload needs a 'file' part", errors=[_field("file", "required")])
+        raise ValidationFailed("a multipart upload needs a 'file' part", errors=[FieldError("file", "required")])
     title = form.fields.get("title") or (upload.filename or "").strip() or None
     params = validate(_DirectParams, {"title": title, **_resize_fields(form.fields)})
     return service.store_direct(owner, params.title, upload.data, upload.content_type, params.resize())
@@ -97,7 +97,3 @@ class _DirectParams(BaseModel):
 
 def _resize_fields(values: dict[str, str]) -> dict[str, str]:
     return {name: values[name] for name in ("width", "height", "fit") if values.get(name) not in (None, "")}
-
-
-def _field(name: str, message: str) -> FieldError:
-    return FieldError(field=name, message=message)
