@@ -23,8 +23,8 @@ STATUS_INDEX = "gsi1"
 # The count item sorts before every image id ("#" < "0"), outside the ids a search reads.
 GRAM_COUNT_SK = "#count"
 # One- and two-character queries have no trigram: their filtered scan of the owner's list reads
-# at most this many pages' worth per request, then answers a short page and a cursor.
-SHORT_QUERY_SCAN_PAGES = 10
+# at most this many pages' worth per request, then answer a short page and a cursor.
+SHORT_QUERY_SCAN_PAGES = 3
 _BATCH_WRITE = 25
 _BATCH_GET = 100
 _COUNT_WORKERS = 8
