@@ -200,3 +200,37 @@ def capture_logs(
         logging.Logger.handle = original  # type: ignore[method-assign]
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+class FakeContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_version = "$LATEST"
+
+    def __init__(self, function_name: str = "test-function", memory_mb: int = 256, timeout_ms: int = 10_000) -> None:
+        self.function_name = function_name
+        self.memory_limit_in_mb = memory_mb
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.aws_request_id = "test-request"
+        self._timeout_ms = timeout_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+def run_node_tests(folder: str) -> None:
+    """Runs `node --test folder` from the repository root and fails the calling test on a failure."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the JavaScript unit tests need Node 20+ (`node --test`)")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [node, "--test", folder], cwd=root, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "# fail 0" in result.stdout

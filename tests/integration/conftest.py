@@ -14,21 +14,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support import FakeContext
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-
-
-class FakeContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name = "test-function"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 def _load_handler_module(name: str) -> ModuleType:

@@ -12,21 +12,15 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus
 
+from tests.support import FakeContext as SupportContext
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
 
-class FakeContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name = "IngestFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:IngestFunction"
-    aws_request_id = "reliability"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+class FakeContext(SupportContext):
+    def __init__(self) -> None:
+        super().__init__("IngestFunction", memory_mb=1024, timeout_ms=60_000)
 
 
 _containers = 0
