@@ -73,6 +73,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do: a busy CI machine must not turn slowness into failure.
+    expect.set_options(timeout=15_000)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
     from playwright.sync_api import sync_playwright
