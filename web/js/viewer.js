@@ -67,13 +67,16 @@ export class Viewer {
   }
 
   render(image) {
-    const same = this.image?.id === image.id && this.image?.updated_at === image.updated_at && this.image?.status === image.status;
+    const previous = this.image;
+    const same = previous?.id === image.id && previous?.updated_at === image.updated_at && previous?.status === image.status;
     this.image = image;
     $("#viewer-title").textContent = image.title;
     const status = $("#viewer-status");
     status.className = `badge badge--${image.status}`;
     status.textContent = STATUS_LABELS[image.status] || image.status;
-    $("#rename-title").value = image.title;
+    // A refresh that lands while the person is typing a new title must not undo their typing.
+    const rename = $("#rename-title");
+    if (previous?.id !== image.id || rename.value === previous?.title) rename.value = image.title;
     const reason = $("#viewer-reason");
     reason.hidden = image.status !== "rejected";
     reason.textContent = image.status === "rejected" ? `Rejected: ${image.rejection_reason || "not an accepted image"}` : "";
