@@ -230,3 +230,33 @@ def test_health_is_public(api: Any, path: str) -> None:
     reply = api.call("meta", "meta_health.json", path=path, sub=None)
     assert reply.status == 200 and reply.json()["status"] == "ok"
     assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_create_resent_after_it_committed_counts_once(aws: Any) -> None:
+    """An SDK retry of a create whose response was lost finds its own record: not an error, and
+    the quota is not counted twice."""
+    from datetime import UTC, datetime
+
+    from imageapi.context import image_service
+    from imageapi.ids import new_image_id
+    from imageapi.models import ImageRecord, ImageStatus
+
+    service = image_service()
+    now = datetime.now(UTC)
+    owner = "resent-create"
+    record = ImageRecord(
+        id=new_image_id(),
+        owner=owner,
+        title="once",
+        status=ImageStatus.pending,
+        content_type="image/png",
+        declared_bytes=7,
+        created_at=now,
+        updated_at=now,
+    )
+    service.repository.create_pending(record, expires_at=2_000_000_000, quota=service.quota)
+    service.repository.create_pending(record, expires_at=2_000_000_000, quota=service.quota)
+    quota = boto3.client("dynamodb").get_item(
+        TableName=next(iter(aws.tables.values())).name, Key={"pk": {"S": f"OWNER#{owner}"}, "sk": {"S": "QUOTA"}}
+    )["Item"]
+    assert (quota["images"]["N"], quota["bytes"]["N"]) == ("1", "7")

@@ -156,9 +156,15 @@ class DynamoImageRepository:
             )
         except self._db.exceptions.TransactionCanceledException as error:
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise QuotaExceeded(f"quota of {quota.max_images} images or {quota.max_bytes} bytes reached") from error
-            raise
+            # Ids are never reused: if the record exists, an SDK retry re-sent a write that had
+            # committed (its response was lost) and the quota moved with it, once. Carry on.
+            committed_already = reasons[:1] == ["ConditionalCheckFailed"] and self.get(record.owner, record.id)
+            if not committed_already:
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    raise QuotaExceeded(
+                        f"quota of {quota.max_images} images or {quota.max_bytes} bytes reached"
+                    ) from error
+                raise
         self._write_grams(record.owner, record.id, record.title, add=trigrams(record.title))
 
     def _transition(self, record: ImageRecord, *, byte_delta: int, image_delta: int) -> bool:
