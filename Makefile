@@ -79,7 +79,7 @@ build: $(SAM_VENV)/.installed ## sam build for arm64 / python3.12 (no container)
 
 scan: $(CHECKOV_VENV)/.installed ## checkov over template.yaml and infra/web-hosting.yaml (offline; tests/template/test_checkov.py enforces it)
 	SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --framework cloudformation \
-	  --skip-download --compact -f template.yaml -f infra/web-hosting.yaml
+	  --skip-download --compact --quiet -f template.yaml -f infra/web-hosting.yaml
 
 check-template: validate build ## every check of the template that needs no AWS account
 
