@@ -35,18 +35,29 @@ def _sub_text(value: Any) -> str:
 # ---------------------------------------------------------------- gradual deploys
 
 
-def test_every_function_deploys_gradually_behind_the_live_alias(sam_template: dict[str, Any]) -> None:
-    fn = sam_template["Globals"]["Function"]
-    assert fn["AutoPublishAlias"] == "live"
-    assert fn["DeploymentPreference"] == {
-        "Type": {"Ref": "DeploymentType"},
-        "Role": {"Fn::GetAtt": ["DeploymentRole", "Arn"]},
-    }
+def _invoked_functions(sam: dict[str, Any]) -> list[str]:
+    """The functions API Gateway or the SQS event source invoke (a custom resource's is neither)."""
+    return [
+        lid
+        for lid in _sam_functions(sam)
+        if any(
+            e["Type"] in ("HttpApi", "SQS") for e in (sam["Resources"][lid]["Properties"].get("Events") or {}).values()
+        )
+    ]
+
+
+def test_every_invoked_function_deploys_gradually_behind_the_live_alias(sam_template: dict[str, Any]) -> None:
     param = sam_template["Parameters"]["DeploymentType"]
     assert param["Default"] == "Canary10Percent5Minutes" and "AllAtOnce" in param["AllowedValues"]
-    for lid in _sam_functions(sam_template):
+    invoked = _invoked_functions(sam_template)
+    assert len(invoked) >= 10
+    for lid in invoked:
         props = sam_template["Resources"][lid]["Properties"]
-        assert props.get("AutoPublishAlias", "live") == "live", lid
+        assert props["AutoPublishAlias"] == "live", lid
+        preference = props["DeploymentPreference"]
+        assert preference["Type"] == {"Ref": "DeploymentType"}, lid
+        assert preference["Role"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}, lid
+        assert preference.get("Enabled", True) is True, lid
 
 
 def test_each_functions_own_alarms_roll_it_back(sam_template: dict[str, Any]) -> None:
@@ -54,7 +65,7 @@ def test_each_functions_own_alarms_roll_it_back(sam_template: dict[str, Any]) ->
     api_alarm_name = _sub_text(resources["ApiServerErrorsAlarm"]["Properties"]["AlarmName"])
     api_functions = set(_api_functions(sam_template))
     assert len(api_functions) >= 9
-    for lid in _sam_functions(sam_template):
+    for lid in _invoked_functions(sam_template):
         alarms = resources[lid]["Properties"]["DeploymentPreference"]["Alarms"]
         assert {"Ref": f"{lid}Alarm"} in alarms, lid
         names = [_sub_text(a) for a in alarms if "Fn::Sub" in a]
@@ -62,11 +73,12 @@ def test_each_functions_own_alarms_roll_it_back(sam_template: dict[str, Any]) ->
         assert names == ([api_alarm_name] if lid in api_functions else []), lid
 
 
-def test_translation_wires_the_aliases_to_codedeploy_and_the_callers(translated: dict[str, Any]) -> None:
+def test_translation_wires_the_aliases_to_codedeploy_and_the_callers(
+    sam_template: dict[str, Any], translated: dict[str, Any]
+) -> None:
     resources = translated["Resources"]
-    functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert functions
-    for lid in functions:
+    for lid in _invoked_functions(sam_template):
+        assert resources[lid]["Type"] == "AWS::Lambda::Function"
         alias = resources[f"{lid}Aliaslive"]
         update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
         assert update["DeploymentGroupName"] == {"Ref": f"{lid}DeploymentGroup"}
@@ -110,7 +122,7 @@ def test_the_codedeploy_role_shifts_only_this_stacks_aliases(sam_template: dict[
         "lambda:GetProvisionedConcurrencyConfig",
     }
     assert sorted(_sub_text(r) for r in lambda_st["Resource"]) == sorted(
-        f"${{{f}.Arn}}*" for f in _sam_functions(sam_template)
+        f"${{{f}.Arn}}*" for f in _invoked_functions(sam_template)
     )
     assert alarms_st["Action"] == "cloudwatch:DescribeAlarms"
     assert _sub_text(alarms_st["Resource"]).endswith(":${AWS::AccountId}:alarm:*")
@@ -167,15 +179,10 @@ def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(sam_template: di
 
 def test_concurrency_ceilings_are_a_parameter(sam_template: dict[str, Any], translated: dict[str, Any]) -> None:
     assert sam_template["Parameters"]["FunctionReservedConcurrency"]["Default"] == 0
-    assert sam_template["Globals"]["Function"]["ReservedConcurrentExecutions"] == {
-        "Fn::If": ["HasFunctionReservedConcurrency", {"Ref": "FunctionReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
-    }
     resources = translated["Resources"]
     for lid in _api_functions(sam_template):
         reserved = resources[lid]["Properties"]["ReservedConcurrentExecutions"]
         expected = "HasPredictReservedConcurrency" if lid == "PredictFunction" else "HasFunctionReservedConcurrency"
         assert reserved["Fn::If"][0] == expected, lid
     # The SQS consumer is capped at its event source instead (a reservation would throttle into the DLQ).
-    assert resources["IngestFunction"]["Properties"].get("ReservedConcurrentExecutions", {"Ref": "AWS::NoValue"}) == {
-        "Ref": "AWS::NoValue"
-    }
+    assert "ReservedConcurrentExecutions" not in resources["IngestFunction"]["Properties"]
