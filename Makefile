@@ -8,13 +8,14 @@ VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
 PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
 PYTEST_ARGS ?=
 BUILD_DIR := .aws-sam/build
 
-.PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod deploy-web token bench clean browser
+.PHONY: help install dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -32,6 +33,13 @@ $(SAM_VENV)/.installed:
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@# Checkov pins many packages of its own, so it too lives in a virtual environment of its own.
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv with everything dev and test need
@@ -69,9 +77,13 @@ validate: $(SAM_VENV)/.installed install ## sam validate --lint, cfn-lint on the
 build: $(SAM_VENV)/.installed ## sam build for arm64 / python3.12 (no container)
 	@PY312_DIR=$$(scripts/find-python312.sh) && PATH="$$PY312_DIR:$$PATH" $(SAM) build --build-dir $(BUILD_DIR) --parallel
 
+scan: $(CHECKOV_VENV)/.installed ## checkov over template.yaml and infra/web-hosting.yaml (offline; tests/template/test_checkov.py enforces it)
+	SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --framework cloudformation \
+	  --skip-download --compact --quiet -f template.yaml -f infra/web-hosting.yaml
+
 check-template: validate build ## every check of the template that needs no AWS account
 
-test: install browser check-template ## install what is needed and run every test
+test: install browser check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/gen_openapi.py --check

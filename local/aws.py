@@ -347,7 +347,7 @@ def client(service: str, endpoint_url: str) -> Any:
 def create_resources(
     endpoint_url: str, template: LocalTemplate | None = None, extra_cors_origins: Iterable[str] = ()
 ) -> LocalTemplate:
-    """Create the bucket (+CORS, +notifications), queues (+redrive) and table (+GSIs, TTL).
+    """Create the bucket (+versioning, +CORS, +notifications), queues (+redrive) and table (+GSIs, TTL).
 
     Idempotent: running it again against the same endpoint changes nothing. `extra_cors_origins`
     are added to every bucket CORS rule (the local gateway's origins, so its page can upload).
@@ -380,6 +380,8 @@ def create_resources(
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
+        if bucket.versioned:  # deletes and overwrites keep noncurrent versions, as in AWS (no lifecycle expiry here)
+            s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
         if bucket.cors_rules:
             rules = [
                 {**r, "AllowedOrigins": _unique([*r["AllowedOrigins"], *extra_cors_origins])} for r in bucket.cors_rules

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from . import accesslog
 from .auth import AuthError, LocalIssuer
 from .events import HttpRequest, build_http_event, http_response
 from .handlers import HandlerRegistry
@@ -122,11 +123,13 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        accesslog.record_of(request)  # starts the request's clock
         try:
             response = self.dispatch(request)
         except Exception:
             traceback.print_exc()
             response = problem(500, "internal", "Internal error", "The local gateway failed.")
+        accesslog.write(request, response)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -152,11 +155,15 @@ class Gateway:
                 return static
             return problem(404, "not-found", "Not found", f"No route for {method} {path}.")
 
+        access = accesslog.record_of(request)
+        access.route = compiled.route.route_key
         claims = None
         if compiled.route.protected:
             try:
                 claims = self.issuer.verify(request.headers.get("Authorization"))
+                access.sub = claims.get("sub")
             except AuthError as exc:
+                access.authorizer_error = str(exc)
                 return self._with_cors(
                     problem(
                         401,
@@ -169,10 +176,14 @@ class Gateway:
                 )
 
         event = build_http_event(_http_request(request), compiled.route.route_key, params or None, claims)
+        access.request_id = event["requestContext"]["requestId"]
+        access.start_integration()
         try:
             result = self.handlers.invoke(compiled.function, event)
             status, headers, body = http_response(result)
-        except Exception:
+            access.end_integration(200)
+        except Exception as exc:
+            access.end_integration(None, exc)
             traceback.print_exc()
             return self._with_cors(
                 problem(500, "internal", "Internal error", "The function failed; see the local stack's log."), origin

@@ -118,6 +118,7 @@ class BucketSpec:
     name: str
     cors_rules: list[dict[str, Any]]  # boto3 PutBucketCors shape
     notifications: list[QueueNotification]
+    versioned: bool = False  # VersioningConfiguration Status: Enabled
 
 
 @dataclass
@@ -532,7 +533,14 @@ def _bucket(lid: str, name: str, props: dict[str, Any], resolver: _Resolver) -> 
                 suffix=by_name.get("suffix"),
             )
         )
-    return BucketSpec(logical_id=lid, name=name, cors_rules=cors_rules, notifications=notifications)
+    versioning = resolver.resolve(props.get("VersioningConfiguration") or {})
+    return BucketSpec(
+        logical_id=lid,
+        name=name,
+        cors_rules=cors_rules,
+        notifications=notifications,
+        versioned=versioning.get("Status") == "Enabled",
+    )
 
 
 _QUEUE_ATTRIBUTES = (

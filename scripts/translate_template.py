@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -63,6 +64,9 @@ def translate(
 ) -> dict[str, Any]:
     """The CloudFormation template SAM makes of `template_path`."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)  # pseudo parameters need a region, nothing else
+    # Offline there is no feature-toggle config: each DeploymentPreference would warn that a toggle
+    # is "not available" and is treated as off; none of them matters to this template.
+    logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     from samtranslator.translator.transform import transform
     from samtranslator.yaml_helper import yaml_parse
 

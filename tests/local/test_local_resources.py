@@ -44,6 +44,7 @@ def test_real_template_resources_idempotent(stack: LocalStack, sqs: Any, s3: Any
     assert conf["QueueArn"] == template.queue_arn("IngestQueue")
     assert conf["Filter"]["Key"]["FilterRules"][0]["Value"] == "incoming/"
     (rule,) = s3.get_bucket_cors(Bucket="real-tmpl")["CORSRules"]
+    assert s3.get_bucket_versioning(Bucket="real-tmpl")["Status"] == "Enabled"
     assert rule["AllowedOrigins"] == ["http://localhost:3000", "http://127.0.0.1:3999"]
 
     # the notification was configured once: one s3:TestEvent, not two

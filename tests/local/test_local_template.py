@@ -38,6 +38,7 @@ def test_real_template_resources() -> None:
     )
     assert bucket.cors_rules[0]["AllowedMethods"] == ["POST", "GET"]
     assert bucket.cors_rules[0]["AllowedOrigins"] == ["http://localhost:3000"]
+    assert bucket.versioned is True
     queue = t.queues["IngestQueue"]
     assert (queue.dlq_id, queue.max_receive_count) == ("IngestDeadLetterQueue", 5)
     (table,) = t.tables.values()
@@ -71,6 +72,7 @@ def test_fixture_template_resolution_and_overrides() -> None:
     assert env["GREETING"] == "hello from us-east-1"
     assert env["MAX_UPLOAD_BYTES"] == "77"
     assert t.functions["EchoFunction"].environment == {"ECHO_ONLY": "yes"}
+    assert not any(b.versioned for b in t.buckets.values())  # no VersioningConfiguration: not versioned
     assert t.jwt_audience == ["test-api", "other-api"]
     routes = {r.route_key: r.protected for r, _ in t.routes}
     assert routes["GET /public"] is False and routes["GET /echo/{id}"] is True
