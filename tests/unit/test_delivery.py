@@ -270,12 +270,14 @@ def bucket(moto_endpoint: str) -> str:
 
 def test_an_s3_url_serves_the_object_from_the_local_endpoint_before_expiry(moto_endpoint: str, bucket: str) -> None:
     signed = _s3_signer(moto_endpoint, bucket).sign(KEY, version="3")
-    assert signed.url.startswith(f"{moto_endpoint}/{bucket}/{KEY}?v=3&X-Amz-Algorithm=")
+    assert signed.url.startswith(f"{moto_endpoint}/{bucket}/{KEY}?v=3&response-cache-control=private%2C%20max-age")
     assert query_signature_is_valid(signed.url)
     response = requests.get(signed.url, timeout=10)
     assert response.status_code == 200
     assert response.content == b"thumbnail bytes"
     assert response.headers["Content-Type"] == "image/webp"
+    # The objects carry no Cache-Control: the signed URL asks S3 for one, so browsers keep it.
+    assert response.headers["Cache-Control"] == f"private, max-age={TTL}, immutable"
 
 
 def test_an_expired_s3_url_is_refused_by_the_local_endpoint(moto_endpoint: str, bucket: str) -> None:

@@ -213,7 +213,9 @@ class S3RenditionSigner:
 
     ``credentials`` returns the current frozen credentials (``session.get_credentials()
     .get_frozen_credentials``). With ``endpoint_url`` (a local S3 endpoint) URLs are path-style
-    on it; without, virtual-hosted on the bucket's regional endpoint.
+    on it; without, virtual-hosted on the bucket's regional endpoint. ``cache_control`` is signed
+    into the URL as ``response-cache-control`` (S3 answers with it; the objects carry none), so
+    browsers keep a rendition for the URL's life; by default ``private, max-age=<ttl>, immutable``.
     """
 
     def __init__(
@@ -225,9 +227,11 @@ class S3RenditionSigner:
         endpoint_url: str | None = None,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         window_seconds: int = DEFAULT_WINDOW_SECONDS,
+        cache_control: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         _check_timing(ttl_seconds, window_seconds)
+        self.cache_control = cache_control or f"private, max-age={ttl_seconds}, immutable"
         self.bucket = bucket
         self.region = region
         self.ttl_seconds = ttl_seconds
@@ -253,7 +257,9 @@ class S3RenditionSigner:
 
         timestamp = datetime.fromtimestamp(window.start, UTC).strftime("%Y%m%dT%H%M%SZ")
         auth = self._auth_class(credentials, self.region, window.expires - window.start, timestamp)
-        request = AWSRequest(method="GET", url=_with_version(self._base + object_path(key), version))
+        url = _with_version(self._base + object_path(key), version)
+        url += ("&" if "?" in url else "?") + "response-cache-control=" + quote(self.cache_control, safe="-_.~")
+        request = AWSRequest(method="GET", url=url)
         auth.add_auth(request)
         return SignedUrl(url=request.url, expires_at=datetime.fromtimestamp(window.expires, UTC))
 
