@@ -139,3 +139,25 @@ def test_the_key_pair_persists_in_the_state_dir(stack: LocalStack) -> None:
     key = cdn.load_key(stack.state_dir)
     assert cdn.key_pair_id(key.public_key()) == stack.environment["CDN_KEY_PAIR_ID"]
     assert (stack.state_dir / cdn.KEY_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_s3_mode_has_no_stand_in_and_presigns_against_the_local_endpoint(
+    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """DeliveryMode=s3 (a second stack, after the module's one; they share os.environ, so the
+    module's stack's environment is restored afterwards)."""
+    with LocalStack(
+        root=REPO_ROOT,
+        state_dir=tmp_path_factory.mktemp("s3-state"),
+        name_prefix="cdn-test-s3",
+        pollers=False,
+        parameter_overrides={"DeliveryMode": "s3"},
+    ) as s3_stack:
+        assert s3_stack.cdn_url is None
+        assert requests.get(f"{s3_stack.api_url}/_cdn/{KEY}", timeout=10).status_code == 404
+        client("s3", s3_stack.aws_url).put_object(Bucket="cdn-test-s3", Key=KEY, Body=BODY, ContentType="image/webp")
+        signed = signer_from_environment().sign(KEY)
+        assert signed.url.startswith(f"{s3_stack.aws_url}/cdn-test-s3/{KEY}?")
+        response = requests.get(signed.url, timeout=10)
+        assert response.status_code == 200 and response.content == BODY
+    assert os.environ["DELIVERY_MODE"] == "cdn"
