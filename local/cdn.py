@@ -24,6 +24,8 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -166,6 +168,33 @@ def _raw_target(request: Request) -> tuple[str, str]:
     return raw_path or "/", environ.get("QUERY_STRING", "")
 
 
+# ---------------------------------------------------------------- logs
+
+
+_SIGNED_QUERY = re.compile(re.escape(MOUNT) + r"/([^?\s\"]*)\?[^\s\"]*")
+
+
+class RedactSignedUrls(logging.Filter):
+    """The gateway's request log names each request's path and query; a signed rendition URL's
+    query is a credential until it expires, so it never reaches the log (as S3 URLs never do)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SIGNED_QUERY.sub(MOUNT + r"/\1?[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str) and MOUNT in record.msg:
+            record.msg = _SIGNED_QUERY.sub(MOUNT + r"/\1?[redacted]", record.msg)
+        return True
+
+
+def redact_signed_urls_in_request_logs() -> None:
+    """Installs RedactSignedUrls on werkzeug's request logger (once per process)."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactSignedUrls) for f in logger.filters):
+        logger.addFilter(RedactSignedUrls())
+
+
 # ---------------------------------------------------------------- provisioning in the local stack
 
 
@@ -191,6 +220,7 @@ def provision(
     *, state_dir: Path, base_url: str, secrets: Any, s3: Any, bucket: str, secret_name: str, ttl_seconds: int
 ) -> tuple[LocalCdn, dict[str, str]]:
     """The stand-in app and the environment that points the signing functions at it."""
+    redact_signed_urls_in_request_logs()
     key = load_key(state_dir)
     kid = key_pair_id(key.public_key())
     arn = store_private_key(secrets, secret_name, key)

@@ -5,6 +5,7 @@ CloudFront's answers."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -129,6 +130,19 @@ def test_a_missing_rendition_is_403_as_behind_origin_access_control(signer: Rend
 
 def test_only_get_and_head(signer: RenditionSigner) -> None:
     _cloudfront_error(requests.post(signer.sign(KEY).url, timeout=10), 403, "MethodNotAllowed")
+
+
+def test_signed_queries_never_reach_the_request_log(signer: RenditionSigner, caplog: pytest.LogCaptureFixture) -> None:
+    signed = signer.sign(KEY, version="log")
+    signature = dict(p.split("=", 1) for p in signed.url.split("?", 1)[1].split("&"))["Signature"]
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        assert requests.get(signed.url, timeout=10).status_code == 200
+        assert requests.get(signed.url.replace("Signature=", "Signature=x"), timeout=10).status_code == 403
+        deadline = time.monotonic() + 5
+        while caplog.text.count("/_cdn/") < 2 and time.monotonic() < deadline:  # logged after the answer
+            time.sleep(0.05)
+    assert caplog.text.count(f"/_cdn/{KEY}?[redacted]") == 2, caplog.text
+    assert signature not in caplog.text and "Key-Pair-Id" not in caplog.text
 
 
 def test_the_api_is_still_served_next_to_the_stand_in(stack: LocalStack) -> None:
