@@ -15,7 +15,7 @@ SUB ?= dev
 PYTEST_ARGS ?=
 BUILD_DIR := .aws-sam/build
 
-.PHONY: help install dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser
+.PHONY: help install dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,6 +50,17 @@ browser: ## install Debian's Chromium for the browser tests when it is missing
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+UPPY_DIR := tests/browser/uppy
+$(UPPY_DIR)/node_modules/.installed: $(UPPY_DIR)/package.json $(UPPY_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's npm package"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm ci --prefix $(UPPY_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+uppy: $(UPPY_DIR)/node_modules/.installed ## install Uppy's AWS S3 plugin from npm for the browser uploader test
+
 dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl-C stops)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local
 
@@ -83,7 +94,7 @@ scan: $(CHECKOV_VENV)/.installed ## checkov over template.yaml and infra/web-hos
 
 check-template: validate build ## every check of the template that needs no AWS account
 
-test: install browser check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
+test: install browser uppy check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/gen_openapi.py --check

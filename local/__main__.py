@@ -33,6 +33,7 @@ def main() -> int:
   local image API    {stack.api_url}/   (web page; API routes from template.yaml)
   local AWS (moto)   {stack.aws_url}   (S3, DynamoDB, SQS; AWS_ENDPOINT_URL)
   token for 'dev'    {stack.api_url}/_local/token?sub=dev
+  renditions         {stack.cdn_url or "presigned S3 URLs (DeliveryMode=s3)"}   (signed URLs in the API's resources)
   URL import to private networks: {stack.environment.get("IMPORT_ALLOW_PRIVATE_NETWORKS")}
 
   export TOKEN={stack.token("dev")}

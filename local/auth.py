@@ -24,8 +24,8 @@ class AuthError(Exception):
     """The request carries no valid bearer token (answered with 401)."""
 
 
-def _load_or_create_key(state_dir: Path) -> rsa.RSAPrivateKey:
-    path = state_dir / KEY_FILE
+def _load_or_create_key(state_dir: Path, filename: str = KEY_FILE) -> rsa.RSAPrivateKey:
+    path = state_dir / filename
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

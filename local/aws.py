@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
-from .s3post import S3Error, check_post, parse_form
+from .s3post import PostForm, S3Error, check_post, object_key, parse_form, post_success
 from .server import BackgroundServer
 from .template import LocalTemplate
 
@@ -109,9 +109,10 @@ class S3BrowserMiddleware:
             and environ.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data")
         ):
             try:
-                self._enforce_policy(environ, post.group(1))
+                form = self._enforce_policy(environ, post.group(1))
             except S3Error as err:
                 return _respond(start_response, err.status, [("Content-Type", "application/xml"), *cors], err.xml())
+            return self._post_object(environ, start_response, post.group(1), form, cors)
 
         if not cors:
             return self.app(environ, start_response)
@@ -124,7 +125,7 @@ class S3BrowserMiddleware:
 
     # ------------------------------------------------------------ POST policy
 
-    def _enforce_policy(self, environ: dict[str, Any], bucket: str) -> None:
+    def _enforce_policy(self, environ: dict[str, Any], bucket: str) -> PostForm:
         try:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:
@@ -134,6 +135,63 @@ class S3BrowserMiddleware:
         environ["wsgi.input"] = io.BytesIO(body)
         form = parse_form(body, environ["CONTENT_TYPE"])
         check_post(form, bucket, self.credentials)
+        return form
+
+    def _post_object(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        bucket: str,
+        form: PostForm,
+        cors: list[tuple[str, str]],
+    ) -> Iterable[bytes]:
+        """moto stores the object; the answer is S3's (ETag, Location, the 201 XML), which moto's is not."""
+        app_iter, status, headers = run_wsgi_app(self.app, environ)
+        try:
+            body = b"".join(app_iter)
+        finally:
+            getattr(app_iter, "close", lambda: None)()
+        code = int(status.split(" ", 1)[0])
+        if code >= 400:  # moto echoes some success_action_status values (302...): only errors pass through
+            dropped = ("content-length", "vary")
+            kept = [
+                (k, v) for k, v in headers if k.lower() not in dropped and not k.lower().startswith("access-control-")
+            ]
+            return _respond(start_response, code, kept + cors, body)
+        key = object_key(form)
+        from urllib.parse import quote
+
+        # Path-style, like every URL of the local endpoint; S3 encodes the key's slashes too.
+        location = (
+            f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST')}/{bucket}/{quote(key, safe='')}"
+        )
+        code, answer, body = post_success(form, bucket, key, self._etag(bucket, key), location)
+        return _respond(start_response, code, answer + cors, body)
+
+    def _etag(self, bucket: str, key: str) -> str:
+        from urllib.parse import quote
+
+        _, _, headers = self._moto_request("HEAD", f"/{bucket}/{quote(key)}")
+        return headers.get("ETag", '""')
+
+    def _moto_request(self, method: str, path: str, query: str = "") -> tuple[str, bytes, Any]:
+        """A request to moto in-process, signed as the local account (moto checks no signature)."""
+        builder = EnvironBuilder(
+            path=path,
+            query_string=query,
+            method=method,
+            headers={
+                "Host": "s3.amazonaws.com",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
+                "SignedHeaders=host, Signature=0",
+            },
+        )
+        app_iter, status, headers = run_wsgi_app(self.app, builder.get_environ())
+        try:
+            body = b"".join(app_iter)
+        finally:
+            getattr(app_iter, "close", lambda: None)()
+        return status, body, headers
 
     # ------------------------------------------------------------ CORS (as S3 evaluates it)
 

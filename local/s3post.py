@@ -276,3 +276,43 @@ def _check(cond: list[Any], name: str, op: str, expected: str, fields: dict[str,
         ok = actual.startswith(expected)
     if not ok:
         raise _condition_failed(cond)
+
+
+# ---------------------------------------------------------------- S3's answer to an accepted POST
+
+
+def object_key(form: PostForm) -> str:
+    """The key the object is stored under: S3 replaces `${filename}` with the uploaded file's name."""
+    return form.fields["key"].replace("${filename}", form.file_name or "")
+
+
+def post_success(
+    form: PostForm, bucket: str, key: str, etag: str, location: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) S3 answers a successful POST Object with: `ETag` and `Location`
+    always (browser uploaders read them); 303 to `success_action_redirect` (or the older
+    `redirect`) with bucket, key and etag; else `success_action_status` 200 or 201 (with the
+    PostResponse XML), and 204 for anything else or nothing."""
+    from urllib.parse import urlencode
+
+    headers = [
+        ("ETag", etag),
+        ("x-amz-request-id", secrets.token_hex(8).upper()),
+        ("x-amz-id-2", base64.b64encode(secrets.token_bytes(48)).decode()),
+        ("Server", "AmazonS3"),
+    ]
+    redirect = form.fields.get("success_action_redirect") or form.fields.get("redirect")
+    if redirect:
+        separator = "&" if "?" in redirect else "?"
+        target = f"{redirect}{separator}{urlencode({'bucket': bucket, 'key': key, 'etag': etag})}"
+        return 303, [("Location", target), *headers], b""
+    headers.append(("Location", location))
+    status = form.fields.get("success_action_status", "").strip()
+    if status == "201":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>'
+            f"<Location>{escape(location)}</Location><Bucket>{escape(bucket)}</Bucket>"
+            f"<Key>{escape(key)}</Key><ETag>{escape(etag)}</ETag></PostResponse>"
+        ).encode()
+        return 201, [*headers, ("Content-Type", "application/xml")], body
+    return (200 if status == "200" else 204), headers, b""

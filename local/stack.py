@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY, cdn
 from .auth import LocalIssuer
-from .aws import LocalAwsServer, create_resources
+from .aws import LocalAwsServer, client, create_resources
 from .gateway import Gateway, GatewayServer
 from .handlers import HandlerRegistry
 from .poller import SqsPoller, pollers_for
@@ -110,6 +112,7 @@ class LocalStack:
             create_resources(self._aws.url, self.template, extra_cors_origins=origins)
 
             self.environment = local_environment(self.template, self._aws.url)
+            cdn_app = self._local_cdn() if self.environment.get("DELIVERY_MODE") == "cdn" else None
             self._apply_env(self.environment)
             self.issuer = LocalIssuer(
                 self.state_dir,
@@ -119,7 +122,9 @@ class LocalStack:
             # Every local layer of every function (in-process, they share one sys.path).
             layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
             handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
-            self._gateway.app = Gateway(self.template, handlers, self.issuer, self.root / "web", origins)
+            gateway = Gateway(self.template, handlers, self.issuer, self.root / "web", origins)
+            # The renditions CDN's stand-in shares the gateway's origin: <img src> needs no CORS.
+            self._gateway.app = DispatcherMiddleware(gateway, {cdn.MOUNT: cdn_app}) if cdn_app else gateway
             self._gateway.start()
             if self._with_pollers:
                 self._pollers = pollers_for(self.template, handlers, self._aws.url, self._visibility_timeout)
@@ -151,6 +156,28 @@ class LocalStack:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _local_cdn(self) -> cdn.LocalCdn:
+        """DELIVERY_MODE=cdn: the stand-in for RenditionsDistribution, its key pair stored the way
+        CdnKeyPair stores it in AWS, and the functions' CDN_* variables pointing at both."""
+        assert self._aws and self._gateway
+        secret = self.environment.get("CDN_PRIVATE_KEY_SECRET") or f"{self._name_prefix}-CdnSigningKeySecret"
+        app, env = cdn.provision(
+            state_dir=self.state_dir,
+            base_url=f"{self._gateway.url}{cdn.MOUNT}",
+            secrets=client("secretsmanager", self._aws.url),
+            s3=client("s3", self._aws.url),
+            bucket=str(self.environment.get("BUCKET_NAME")),
+            secret_name=secret.rsplit(":secret:", 1)[-1],
+            ttl_seconds=int(self.environment.get("DELIVERY_URL_TTL_SECONDS") or 3600),
+        )
+        self.environment.update(env)
+        return app
+
+    @property
+    def cdn_url(self) -> str | None:
+        """Where signed rendition URLs point locally (None unless DELIVERY_MODE=cdn)."""
+        return self.environment.get("CDN_BASE_URL") if self.environment.get("DELIVERY_MODE") == "cdn" else None
 
     # ------------------------------------------------------------ what callers use
 

@@ -237,6 +237,10 @@ class _Resolver:
             return local
         if rtype == "AWS::SQS::Queue" and attr == "QueueUrl":
             return f"{self.aws_url}/{ACCOUNT_ID}/{local}"
+        if rtype == "AWS::CloudFront::Distribution" and attr == "DomainName":
+            # No CloudFront locally: the stack serves its stand-in (local/cdn.py) and points the
+            # functions at it (CDN_BASE_URL); this name only keeps the template resolvable.
+            return f"{local.lower()}.cloudfront.localhost"
         raise TemplateError(f"!GetAtt {name}.{attr} has no local value")
 
     def sub(self, value: str | list[Any]) -> str:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from local.template import load
+from local.template import load, load_yaml
 from tests.integration.conftest import FakeContext, _load_handler_module
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load(ROOT / "template.yaml")
+TEMPLATE_RESOURCES = load_yaml(ROOT / "template.yaml")["Resources"]
 HTTP_FUNCTIONS = {fn.logical_id: fn for fn in TEMPLATE.functions.values() if fn.routes}
 
 
@@ -46,6 +47,11 @@ def test_sample_events_target_template_routes(sample: str, aws: Any) -> None:
     event = json.loads((ROOT / "events" / sample).read_text())
     if "Records" in event:
         assert event["Records"][0]["eventSource"] == "aws:sqs"
+        return
+    if "RequestType" in event:  # a CloudFormation custom resource request (tests/integration/test_cdnkeys.py)
+        custom = [r for r in TEMPLATE_RESOURCES.values() if r["Type"] == event["ResourceType"]]
+        assert custom, f"{sample}: no {event['ResourceType']} in the template"
+        assert set(event["ResourceProperties"]) - {"ServiceToken"} <= set(custom[0]["Properties"])
         return
     owners = [f for f, fn in HTTP_FUNCTIONS.items() if any(r.route_key == event["routeKey"] for r in fn.routes)]
     assert len(owners) == 1, f"{sample}: {event['routeKey']} is not a template route"

@@ -39,6 +39,8 @@ def test_real_template_resources() -> None:
     assert bucket.cors_rules[0]["AllowedMethods"] == ["POST", "GET"]
     assert bucket.cors_rules[0]["AllowedOrigins"] == ["http://localhost:3000"]
     assert bucket.versioned is True
+    # Browser uploaders (Uppy's AWS S3 plugin) read these from S3's answer to a presigned POST.
+    assert {"ETag", "Location"} <= set(bucket.cors_rules[0]["ExposeHeaders"])
     queue = t.queues["IngestQueue"]
     assert (queue.dlq_id, queue.max_receive_count) == ("IngestDeadLetterQueue", 5)
     (table,) = t.tables.values()

@@ -39,18 +39,25 @@ T = "table"
 IDX = "table/index/*"
 B = "bucket"
 INC, ORIG, REND = "bucket/incoming/*", "bucket/originals/*", "bucket/renditions/*"
+CDN_KEY = "ref:CdnSigningKeySecret"
+# The functions that embed signed rendition URLs: with DeliveryMode=cdn they read the CDN's private
+# key, with DeliveryMode=s3 they may read renditions (a presigned URL needs its signer's read grant).
+# Both sides of the Fn::If are listed; the template grants exactly one of them.
+SIGNS_RENDITIONS = {("secretsmanager:GetSecretValue", CDN_KEY), ("s3:GetObject", REND)}
 
 # function -> the set of (action, resource) it is granted, resources abbreviated as above.
 EXPECTED: dict[str, set[tuple[str, str]]] = {
     "UploadFunction": {
         *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "BatchWriteItem")),
         ("s3:PutObject", INC),
+        *SIGNS_RENDITIONS,
     },
     "ListFunction": {
         ("dynamodb:Query", T),
         ("dynamodb:Query", IDX),
         ("dynamodb:BatchGetItem", T),
         ("dynamodb:BatchGetItem", IDX),
+        *SIGNS_RENDITIONS,
     },
     "ImageFunction": {
         # Query: delete finds the image's prediction records (one per task and model version).
@@ -59,11 +66,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:DeleteObject", INC),
         ("s3:DeleteObject", ORIG),
         ("s3:DeleteObject", REND),
+        *SIGNS_RENDITIONS,
     },
     "UpdateFunction": {
         *(("dynamodb:" + a, T) for a in ("GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem")),
         ("s3:GetObject", ORIG),
         ("s3:PutObject", REND),
+        *SIGNS_RENDITIONS,
     },
     "DownloadFunction": {
         ("dynamodb:GetItem", T),
@@ -90,6 +99,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:DeleteObject", REND),
         ("s3:ListBucket", B),
     },
+    # The deploy-time custom resource that generates the CDN key pair: it writes the private key.
+    "CdnKeysFunction": {("secretsmanager:PutSecretValue", CDN_KEY)},
 }
 
 # s3:ListBucket is only ever granted with an s3:prefix condition naming these prefixes.
@@ -105,6 +116,8 @@ def _resource_key(resource: Any) -> str:
     if resource == "*":
         return "*"
     if isinstance(resource, dict):
+        if isinstance(resource.get("Ref"), str):
+            return f"ref:{resource['Ref']}"
         if resource.get("Fn::GetAtt") in (["ImagesTable", "Arn"], "ImagesTable.Arn"):
             return T
         if resource.get("Fn::GetAtt"):
@@ -119,6 +132,17 @@ def _resource_key(resource: Any) -> str:
                 return B + (m.group(1) or "")
             return f"sub:{text}"
     return repr(resource)
+
+
+def _statements(statements: Any) -> list[dict[str, Any]]:
+    """The statements of a policy, both sides of a conditional (`Fn::If`) statement included."""
+    out = []
+    for st in _as_list(statements):
+        if isinstance(st, dict) and "Fn::If" in st:
+            out.extend(s for s in st["Fn::If"][1:] if s != {"Ref": "AWS::NoValue"})
+        else:
+            out.append(st)
+    return out
 
 
 def _roles(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -152,7 +176,7 @@ def _grant_statements(cfn: dict[str, Any]):
         elif res["Type"] == "AWS::IAM::Policy" or (res["Type"] == "AWS::IAM::ManagedPolicy" and lid not in boundaries):
             docs = [(lid, props["PolicyDocument"])]
         for where, doc in docs:
-            for statement in _as_list(doc.get("Statement", [])):
+            for statement in _statements(doc.get("Statement", [])):
                 yield where, statement
 
 
@@ -219,7 +243,7 @@ def _grants_of_function(translated: dict[str, Any], function_id: str) -> set[tup
     role = _roles(translated)[_role_of(_functions(translated)[function_id])]
     grants: set[tuple[str, str]] = set()
     for policy in role["Properties"].get("Policies") or []:
-        for st in _as_list(policy["PolicyDocument"]["Statement"]):
+        for st in _statements(policy["PolicyDocument"]["Statement"]):
             if st.get("Effect") != "Allow":
                 continue
             for action in _as_list(st["Action"]):
