@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml")
+SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "scale")
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -54,6 +54,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         )
     if name == "ml":
         return _ml(quick)
+    if name == "scale":
+        from bench import scale
+
+        return scale.run(samples=10 if quick else 30)
     raise ValueError(name)
 
 
@@ -147,6 +151,7 @@ def main() -> int:
             "5 bytes": "payloads",
             "6 end to end": "e2e",
             "7 ml": "ml",
+            "8 scale": "scale",
         }
         kept = [
             r

@@ -42,7 +42,10 @@ _FIRST_SEGMENT = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/|$)")
 def moto_app() -> WSGIApp:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    from . import dynamo_fast
+
     _complete_s3_events()
+    dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
     return DomainDispatcherApplication(create_backend_app)
 
 
