@@ -539,9 +539,13 @@ def installed() -> bool:
 
 
 def install() -> bool:
-    """Patch moto's DynamoDB backend in this process (idempotent). False when moto does not fit."""
+    """Patch moto's DynamoDB backend in this process (idempotent). False when moto does not fit,
+    or when LOCAL_DYNAMO_FAST=off asks for moto as released (before/after comparisons)."""
     import importlib
+    import os
 
+    if os.environ.get("LOCAL_DYNAMO_FAST", "on").lower() == "off":
+        return False
     with _INSTALL_LOCK:
         if _ORIGINALS:
             return True
