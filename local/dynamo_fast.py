@@ -15,9 +15,10 @@ What changes, and only in the process that runs the local endpoint (``install()`
 
 Anything the fast path does not understand (tables without a sort key, legacy QueryFilter,
 multi-attribute GSI keys, a key type mix-up) goes to moto's unchanged code. The patch is written
-against moto ``MOTO_VERSION``: on any other version ``install()`` refuses (and logs why) unless the
-internals it relies on are still there; tests/local/test_local_dynamo_fast.py compares it with
-moto's own implementation and would catch an upgrade that changes them.
+against moto ``MOTO_VERSION`` (pinned in requirements-dev.txt): on another version, or when the
+internals it relies on have moved, ``install()`` refuses and logs why, and moto runs as released;
+tests/local/test_local_dynamo_fast.py fails then, and compares every kind of Query and
+transaction with moto's own code.
 """
 
 from __future__ import annotations
@@ -503,12 +504,15 @@ _PATCHES: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "DynamoDBBackend.transact_write_items": ("moto.dynamodb.models", "DynamoDBBackend", _transact_write_items),
 }
 
+# sha256 of moto 5.2.5's DynamoDBBackend.transact_write_items source, which _transact_write_items follows.
+_MOTO_TRANSACT_SHA256 = "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"
 # What the patch relies on in moto's internals (checked before installing).
 _REQUIRED_TABLE_ATTRS = ("items", "hash_key_attr", "range_key_attr", "global_indexes", "all_items", "name")
 
 
 def compatible() -> list[str]:
     """Why the patch would not fit the installed moto (empty: it fits)."""
+    import hashlib
     import importlib
     import inspect
 
@@ -527,6 +531,10 @@ def compatible() -> list[str]:
         attr = name.split(".", 1)[1]
         if not hasattr(getattr(importlib.import_module(module), cls), attr):
             problems.append(f"{name} is gone")
+    # _transact_write_items is moto's algorithm rewritten: any change to moto's needs a look.
+    transact = inspect.getsource(original("DynamoDBBackend.transact_write_items"))
+    if hashlib.sha256(transact.encode()).hexdigest() != _MOTO_TRANSACT_SHA256:
+        problems.append("DynamoDBBackend.transact_write_items changed; compare it with _transact_write_items")
     init = inspect.getsource(Table.__init__)
     for attr in _REQUIRED_TABLE_ATTRS[:4]:
         if f"self.{attr}" not in init:

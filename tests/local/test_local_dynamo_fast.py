@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import moto
 import pytest
 from botocore.exceptions import ClientError
@@ -179,6 +178,13 @@ def test_the_patch_is_installed_on_the_pinned_moto(stack: LocalStack) -> None:
         "these tests and update MOTO_VERSION"
     )
     assert dynamo_fast.compatible() == []
+
+
+def test_an_upgrade_that_moves_the_internals_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto, "__version__", "9.9.9")
+    monkeypatch.setattr(dynamo_fast, "_MOTO_TRANSACT_SHA256", "0" * 64)
+    problems = dynamo_fast.compatible()
+    assert any("9.9.9" in p for p in problems) and any("transact_write_items changed" in p for p in problems)
 
 
 def test_the_patched_internals_are_still_there() -> None:
@@ -398,16 +404,3 @@ def test_a_cancelled_transaction_leaves_other_items_untouched_in_place(stack: Lo
     now = {k: id(v) for k, v in moto_table.items[next(iter(moto_table.items))].items()}
     assert {k: v for k, v in now.items() if k.value != "00"} == {k: v for k, v in untouched.items() if k.value != "00"}
     assert "v" not in ddb.get_item(TableName=table, Key={"pk": {"S": "p"}, "sk": {"S": "00"}})["Item"]
-
-
-def test_the_patch_applies_to_in_process_moto_too() -> None:
-    """moto's in-process mock shares the patched classes: its answers must be right as well."""
-    with moto.mock_aws():
-        local = boto3.client("dynamodb", region_name=REGION)
-        table = _table(local, "in-process")
-        for sk in ("b", "a", "c"):
-            local.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": sk}})
-        page = local.query(
-            TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}}, Limit=2
-        )
-        assert [i["sk"]["S"] for i in page["Items"]] == ["a", "b"] and page["LastEvaluatedKey"]["sk"] == {"S": "b"}
