@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery")
+SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale")
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -58,6 +58,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import delivery
 
         return delivery.run(rounds=3 if quick else 5)
+    if name == "scale":
+        from bench import scale
+
+        return scale.run(samples=10 if quick else 30)
     raise ValueError(name)
 
 
@@ -152,6 +156,7 @@ def main() -> int:
             "6 end to end": "e2e",
             "7 ml": "ml",
             "8 delivery": "delivery",
+            "9 scale": "scale",
         }
         kept = [
             r

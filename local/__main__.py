@@ -26,7 +26,11 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
 
-    stack = LocalStack(port=port, moto_port=moto_port).start()
+    # The stage's throttling from template.yaml, as API Gateway applies it (LOCAL_THROTTLE=off: none).
+    throttle = os.environ.get("LOCAL_THROTTLE", "on").lower() not in ("off", "0", "false", "no")
+    stack = LocalStack(port=port, moto_port=moto_port, throttle=throttle).start()
+    limits = stack.throttle.default if stack.throttle else None
+    throttled = f"{limits.rate:g} req/s, burst {limits.burst} a route (LOCAL_THROTTLE=off)" if limits else "off"
     try:
         print(
             f"""
@@ -35,6 +39,7 @@ def main() -> int:
   token for 'dev'    {stack.api_url}/_local/token?sub=dev
   renditions         {stack.cdn_url or "presigned S3 URLs (DeliveryMode=s3)"}   (signed URLs in the API's resources)
   URL import to private networks: {stack.environment.get("IMPORT_ALLOW_PRIVATE_NETWORKS")}
+  stage throttle: {throttled}
 
   export TOKEN={stack.token("dev")}
 

@@ -23,6 +23,7 @@ from .events import HttpRequest, build_http_event, http_response
 from .handlers import HandlerRegistry
 from .server import BackgroundServer
 from .template import FunctionSpec, HttpRoute, LocalTemplate
+from .throttle import TOO_MANY_REQUESTS_BODY, StageThrottle, too_many_requests_headers
 
 log = logging.getLogger("local.gateway")
 
@@ -110,8 +111,10 @@ class Gateway:
         issuer: LocalIssuer,
         web_dir: Path | None = None,
         extra_cors_origins: list[str] | None = None,
+        throttle: StageThrottle | None = None,
     ) -> None:
         self.template = template
+        self.throttle = throttle
         self.handlers = handlers
         self.issuer = issuer
         self.router = Router(template.routes)
@@ -157,6 +160,12 @@ class Gateway:
 
         access = accesslog.record_of(request)
         access.route = compiled.route.route_key
+
+        if self.throttle is not None and not self.throttle.allow(compiled.route.route_key):
+            # The stage's limits, before the authorizer runs: API Gateway's own answer.
+            throttled = Response(TOO_MANY_REQUESTS_BODY, status=429, headers=too_many_requests_headers())
+            return self._with_cors(throttled, origin)
+
         claims = None
         if compiled.route.protected:
             try:

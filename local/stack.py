@@ -22,6 +22,7 @@ from .gateway import Gateway, GatewayServer
 from .handlers import HandlerRegistry
 from .poller import SqsPoller, pollers_for
 from .template import DEFAULT_NAME_PREFIX, LocalTemplate, load
+from .throttle import StageThrottle
 
 log = logging.getLogger("local.stack")
 
@@ -77,7 +78,10 @@ class LocalStack:
         pollers: bool = True,
         visibility_timeout: int = 3,
         parameter_overrides: Mapping[str, str] | None = None,
+        throttle: bool | StageThrottle = False,
     ) -> None:
+        """``throttle``: True applies the HttpApi's throttling from the template (as `make dev`
+        does), a StageThrottle applies its own limits, False (the default, for tests) none."""
         self.root = Path(root).resolve()
         self.template_path = Path(template) if template else self.root / "template.yaml"
         self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
@@ -86,6 +90,8 @@ class LocalStack:
         self._with_pollers = pollers
         self._visibility_timeout = visibility_timeout
         self._overrides = dict(parameter_overrides or {})
+        self._throttle = throttle
+        self.throttle: StageThrottle | None = None
         self._aws: LocalAwsServer | None = None
         self._gateway: GatewayServer | None = None
         self._pollers: list[SqsPoller] = []
@@ -122,7 +128,11 @@ class LocalStack:
             # Every local layer of every function (in-process, they share one sys.path).
             layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
             handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
-            gateway = Gateway(self.template, handlers, self.issuer, self.root / "web", origins)
+            if isinstance(self._throttle, StageThrottle):
+                self.throttle = self._throttle
+            elif self._throttle:
+                self.throttle = StageThrottle.from_template(self.template)
+            gateway = Gateway(self.template, handlers, self.issuer, self.root / "web", origins, throttle=self.throttle)
             # The renditions CDN's stand-in shares the gateway's origin: <img src> needs no CORS.
             self._gateway.app = DispatcherMiddleware(gateway, {cdn.MOUNT: cdn_app}) if cdn_app else gateway
             self._gateway.start()

@@ -152,6 +152,9 @@ class LocalTemplate:
     jwt_audience: list[str]
     api_cors: dict[str, Any]  # HttpApi CorsConfiguration, resolved (AllowOrigins etc.)
     aws_url: str
+    # HttpApi DefaultRouteSettings and RouteSettings (route key -> settings), resolved: throttling.
+    api_default_route_settings: dict[str, Any] = field(default_factory=dict)
+    api_route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def routes(self) -> list[tuple[HttpRoute, FunctionSpec]]:
@@ -394,6 +397,8 @@ def load(
 
     jwt_audience: list[str] = []
     api_cors: dict[str, Any] = {}
+    default_route_settings: dict[str, Any] = {}
+    route_settings: dict[str, dict[str, Any]] = {}
     default_protected: dict[str, bool] = {}
     for lid, res in resources.items():
         if res.get("Type") != "AWS::Serverless::HttpApi" or not resolver.active(res):
@@ -407,6 +412,8 @@ def load(
             jwt_audience.extend(aud if isinstance(aud, list) else [aud])
         if props.get("CorsConfiguration"):
             api_cors = resolver.resolve(props["CorsConfiguration"])
+        default_route_settings = resolver.resolve(props.get("DefaultRouteSettings") or {})
+        route_settings = resolver.resolve(props.get("RouteSettings") or {})
 
     functions: dict[str, FunctionSpec] = {}
     buckets: dict[str, BucketSpec] = {}
@@ -436,6 +443,8 @@ def load(
         jwt_audience=jwt_audience,
         api_cors=api_cors,
         aws_url=aws_url.rstrip("/"),
+        api_default_route_settings=default_route_settings,
+        api_route_settings=route_settings,
     )
 
 
