@@ -40,8 +40,8 @@ data = open(path, "rb").read()
 
 if method == "ours":
     sys.path.insert(0, core)
-    from imageapi import imaging
-    from imageapi.models import Fit
+    from imageapi.adapters.pixels import process as imaging
+    from imageapi.domain.models import Fit
     def run(fmt):
         # exactly what the download function's renderer calls for ?w=400&h=400&format=...
         return imaging.render(data, max_pixels=50_000_000, width=BOX, height=BOX, fit=Fit.contain, format=fmt).data

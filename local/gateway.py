@@ -25,7 +25,7 @@ from .template import FunctionSpec, HttpRoute, LocalTemplate
 
 log = logging.getLogger("local.gateway")
 
-PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.errors
+PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.domain.errors
 _LOCAL_ORIGINS = "http://127.0.0.1:* http://localhost:*"
 WEB_SECURITY_HEADERS = {
     "Content-Security-Policy": (

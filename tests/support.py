@@ -66,11 +66,9 @@ def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
 def _forget_environment() -> None:
     """The in-process handlers cache settings and boto3 clients built from os.environ; another
     suite's stack may have built them for its own endpoint."""
-    import sys
+    from imageapi.context import rebuild
 
-    context = sys.modules.get("imageapi.context")
-    if context is not None:
-        context.forget_environment()
+    rebuild()
 
 
 @contextlib.contextmanager

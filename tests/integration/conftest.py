@@ -29,9 +29,9 @@ def _load_handler_module(name: str) -> ModuleType:
 
 
 def _reset_cached_clients() -> None:
-    from imageapi.context import forget_environment
+    from imageapi.context import rebuild
 
-    forget_environment()
+    rebuild()
 
 
 @pytest.fixture(scope="package")

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from PIL import Image
 
-from imageapi import keys
+from imageapi.domain import keys
 from tests.imagefactory import jpeg, png
 from tests.integration.test_spine import create, objects, put_incoming
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from imageapi.adapters.dynamodb import DynamoImageRepository
 from imageapi.context import dynamodb_client
-from imageapi.cursors import CursorCodec
-from imageapi.ids import new_image_id
-from imageapi.models import ImageRecord, ImageStatus
-from imageapi.repository import DynamoImageRepository
+from imageapi.domain.cursors import CursorCodec
+from imageapi.domain.ids import new_image_id
+from imageapi.domain.models import ImageRecord, ImageStatus
 
 OWNER = "collector"
 TOTAL = int(os.environ.get("READ_COST_IMAGES", "2000"))
@@ -69,7 +69,7 @@ def test_a_search_for_a_trigram_in_no_title_reads_only_the_counts(repository: Dy
 
 
 def test_a_short_query_reads_a_bounded_amount_per_request(repository: DynamoImageRepository) -> None:
-    from imageapi.repository import SHORT_QUERY_SCAN_PAGES
+    from imageapi.adapters.dynamodb.reads import SHORT_QUERY_SCAN_PAGES
 
     page = repository.list_page(OWNER, limit=10, cursor=None, status=None, query="qz")
     assert page.records == []

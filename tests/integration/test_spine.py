@@ -6,7 +6,7 @@ from typing import Any
 import boto3
 import pytest
 
-from imageapi import keys
+from imageapi.domain import keys
 from tests.imagefactory import jpeg, png
 
 TITLE = "Harbour at dusk"
@@ -238,8 +238,8 @@ def test_a_create_resent_after_it_committed_counts_once(aws: Any) -> None:
     from datetime import UTC, datetime
 
     from imageapi.context import image_service
-    from imageapi.ids import new_image_id
-    from imageapi.models import ImageRecord, ImageStatus
+    from imageapi.domain.ids import new_image_id
+    from imageapi.domain.models import ImageRecord, ImageStatus
 
     service = image_service()
     now = datetime.now(UTC)

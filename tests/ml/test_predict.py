@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from imageapi import keys
+from imageapi.domain import keys
 from tests.integration.conftest import EVENTS, FakeContext, Reply, aws, handlers, ingest  # noqa: F401
 from tests.integration.test_spine import create, put_incoming
 

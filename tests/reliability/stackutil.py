@@ -25,7 +25,7 @@ class StackState:
         return sorted(found)
 
     def image_keys(self, owner: str, image_id: str) -> dict[str, list[str]]:
-        from imageapi import keys
+        from imageapi.domain import keys
 
         return {p.split("/", 1)[0]: self.keys(p) for p in keys.image_prefixes(owner, image_id)}
 

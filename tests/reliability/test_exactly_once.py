@@ -12,6 +12,7 @@ are off, so each test decides who delivers what and when.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,7 @@ def state(quiet_stack: Any) -> StackState:
 
 def _pending_with_bytes(stack: Any, state: StackState, owner: str, data: bytes) -> tuple[str, str]:
     """A presigned create (declaring more bytes than it will send) and the bytes in incoming/."""
-    from imageapi import keys
+    from imageapi.domain import keys
 
     client = Client(stack.api_url, stack.token(owner))
     created = client.request(
@@ -153,22 +154,21 @@ FAULTS = [
 def test_a_failure_midway_is_completed_by_the_retry(
     quiet_stack: Any, state: StackState, component: str, method: str, after: bool
 ) -> None:
-    from imageapi.context import image_service
-    from imageapi.ingest import Ingestor
+    from imageapi.context import ingestor
 
     owner = f"rel-fault-{component}-{method}-{int(after)}"
     data = png(200, 150)
     image_id, key = _pending_with_bytes(quiet_stack, state, owner, data)
     event = sqs_event(s3_event_body(state.bucket, key))
 
-    service = image_service()
-    store, repository = service.store, service.repository
+    real = ingestor()
+    store, repository = real.store, real.repository
     faulty = FailOnce(store if component == "store" else repository, method, after)
     crashing = ingest_container()
-    crashing.ingestor = lambda: Ingestor(
+    crashing.ingestor = lambda: dataclasses.replace(
+        real,
         repository=faulty if component == "repository" else repository,
         store=faulty if component == "store" else store,
-        settings=service.settings,
     )
     assert failed_ids(crashing, event) == {"m-0"}, "the failure must go back to SQS"
     assert faulty.fired

@@ -28,7 +28,7 @@ def state(queue_stack: Any) -> StackState:
 
 
 def _upload(stack: Any, state: StackState, owner: str, data: bytes) -> tuple[Client, str, str]:
-    from imageapi import keys
+    from imageapi.domain import keys
 
     client = Client(stack.api_url, stack.token(owner))
     created = client.request(

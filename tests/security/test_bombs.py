@@ -46,8 +46,8 @@ def test_the_bomb_catalogue_is_not_empty() -> None:
 
 @pytest.mark.parametrize("case", BOMBS, ids=[c.name for c in BOMBS])
 def test_bombs_are_rejected_before_any_decode(case, decodes) -> None:  # type: ignore[no-untyped-def]
-    from imageapi import imaging
-    from imageapi.errors import ImageRejected
+    from imageapi.adapters.pixels import process as imaging
+    from imageapi.domain.errors import ImageRejected
 
     with pytest.raises(ImageRejected) as rejected:
         imaging.process_upload(case.data, max_pixels=50_000_000)
@@ -57,8 +57,8 @@ def test_bombs_are_rejected_before_any_decode(case, decodes) -> None:  # type: i
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP", "TIFF", "BMP"])
 def test_the_pixel_limit_is_exact_and_checked_before_decoding(fmt: str, decodes) -> None:  # type: ignore[no-untyped-def]
-    from imageapi import imaging
-    from imageapi.errors import ImageRejected
+    from imageapi.adapters.pixels import process as imaging
+    from imageapi.domain.errors import ImageRejected
 
     buffer = io.BytesIO()
     Image.new("RGB", (100, 80), (10, 120, 200)).save(buffer, fmt)
@@ -85,8 +85,8 @@ _PROBE = textwrap.dedent(
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
 
-    from imageapi import imaging
-    from imageapi.errors import ImageRejected
+    from imageapi.adapters.pixels import process as imaging
+    from imageapi.domain.errors import ImageRejected
     from tests.imagefactory import jpeg
     from tests.security.hostile import png_bomb
     data = png_bomb()

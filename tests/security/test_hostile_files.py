@@ -68,7 +68,7 @@ def _object_keys(stack: Any, prefix: str) -> list[str]:
 def test_hostile_file_ends_ready_or_rejected(
     case: Case, way: str, submitted: dict, hostile_client: Client, sec_stack: Any
 ) -> None:
-    from imageapi import keys
+    from imageapi.domain import keys
 
     sent = submitted[(case.name, way)]
     api, s3 = sent["api"], sent["s3"]

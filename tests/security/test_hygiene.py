@@ -110,7 +110,7 @@ def test_the_event_with_its_token_is_never_logged_even_when_event_logging_is_ena
     the API's handlers pin log_event=False."""
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    from imageapi.api import build_resolver, lambda_entry, logger
+    from imageapi.http.api import build_resolver, lambda_entry, logger
 
     app = build_resolver()
 

@@ -20,7 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from imageapi.errors import (
+from imageapi.domain.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
     DomainError,

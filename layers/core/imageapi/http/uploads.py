@@ -4,10 +4,9 @@ the upload function and the compatibility route, so there is one implementation 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from pydantic import BaseModel, ConfigDict
 
-from imageapi.api import media_type, parse_json_body, raw_body, validate
-from imageapi.context import image_service, url_fetcher
-from imageapi.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from imageapi.models import (
+from imageapi.domain.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from imageapi.domain.images import ImageService
+from imageapi.domain.models import (
     CreatedUpload,
     CreateUploadRequest,
     DuplicateImage,
@@ -18,7 +17,8 @@ from imageapi.models import (
     Side,
     Title,
 )
-from imageapi.multipart import parse_multipart
+from imageapi.http.api import media_type, parse_json_body, raw_body, validate
+from imageapi.http.multipart import parse_multipart
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around a file at the limit
 
@@ -30,15 +30,13 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-def create_from_json(owner: str, data: object) -> CreatedUpload | DuplicateImage | ImageRecord:
-    service = image_service()
+def create_from_json(service: ImageService, owner: str, data: object) -> CreatedUpload | DuplicateImage | ImageRecord:
     if isinstance(data, dict) and "source_url" in data:
-        return service.import_from_url(owner, validate(ImportFromUrlRequest, data), url_fetcher())
+        return service.import_from_url(owner, validate(ImportFromUrlRequest, data))
     return service.create_upload(owner, validate(CreateUploadRequest, data))
 
 
-def create_from_multipart(app: APIGatewayHttpResolver, owner: str) -> ImageRecord:
-    service = image_service()
+def create_from_multipart(service: ImageService, app: APIGatewayHttpResolver, owner: str) -> ImageRecord:
     limit = service.settings.max_direct_upload_bytes
     body = raw_body(app)
     if len(body) > limit + MULTIPART_OVERHEAD:
@@ -55,8 +53,7 @@ def create_from_multipart(app: APIGatewayHttpResolver, owner: str) -> ImageRecor
     return service.store_direct(owner, params.title, upload.data, upload.content_type, params.resize())
 
 
-def create_from_raw_body(app: APIGatewayHttpResolver, owner: str) -> ImageRecord:
-    service = image_service()
+def create_from_raw_body(service: ImageService, app: APIGatewayHttpResolver, owner: str) -> ImageRecord:
     limit = service.settings.max_direct_upload_bytes
     body = raw_body(app)
     if len(body) > limit:
@@ -66,14 +63,16 @@ def create_from_raw_body(app: APIGatewayHttpResolver, owner: str) -> ImageRecord
     return service.store_direct(owner, params.title, body, media_type(app), params.resize())
 
 
-def create(app: APIGatewayHttpResolver, owner: str) -> CreatedUpload | DuplicateImage | ImageRecord:
+def create(
+    service: ImageService, app: APIGatewayHttpResolver, owner: str
+) -> CreatedUpload | DuplicateImage | ImageRecord:
     kind = media_type(app)
     if kind in ("application/json", ""):
-        return create_from_json(owner, parse_json_body(app))
+        return create_from_json(service, owner, parse_json_body(app))
     if kind == "multipart/form-data":
-        return create_from_multipart(app, owner)
+        return create_from_multipart(service, app, owner)
     if kind.startswith("image/") or kind == "application/octet-stream":
-        return create_from_raw_body(app, owner)
+        return create_from_raw_body(service, app, owner)
     raise UnsupportedMediaType(
         f"content type {kind!r} is not accepted; send application/json, multipart/form-data or an image/* body"
     )

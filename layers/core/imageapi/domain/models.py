@@ -7,19 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from imageapi.domain.formats import extension_types
+
 MAX_TITLE = 200
 MAX_SIDE = 4096
-
-# Formats ingest accepts (SPEC §4). Keys are Pillow format names.
-ALLOWED_FORMATS: dict[str, str] = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-}
-ALLOWED_CONTENT_TYPES = tuple(ALLOWED_FORMATS.values())
 
 
 def _clean_title(value: str) -> str:
@@ -288,6 +279,9 @@ class PublicLimits(BaseModel):
     max_renditions_per_image: int
     max_title_length: int = MAX_TITLE
     max_side: int = MAX_SIDE
+    file_types: dict[str, str] = Field(
+        default_factory=extension_types, description="accepted file extensions and their MIME types"
+    )
 
 
 class Health(BaseModel):

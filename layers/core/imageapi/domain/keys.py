@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from imageapi.ids import is_image_id
+from imageapi.domain.ids import is_image_id
 
 INCOMING = "incoming"
 ORIGINALS = "originals"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from imageapi.domain.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_PARTS = 16  # file, title, width, height, fit, and room for harmless extras
 MAX_FIELD_BYTES = 16 * 1024  # text fields are titles and numbers; 16 KiB is generous

@@ -1,36 +1,17 @@
-"""Object storage: an interface the domain code depends on, and its S3 implementation.
+"""Object storage: the S3 implementation of ``ObjectStore`` (imageapi.domain.ports).
 
 Image bytes never pass through an API response: clients get presigned URLs instead.
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from imageapi.errors import PayloadTooLarge
-from imageapi.models import UploadForm
+from imageapi.domain.errors import PayloadTooLarge
+from imageapi.domain.models import UploadForm
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
     from mypy_boto3_s3 import S3Client
-
-
-class ObjectStore(Protocol):
-    def presigned_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm: ...
-    def presigned_get(
-        self,
-        key: str,
-        expires_in: int,
-        *,
-        filename: str | None = None,
-        content_type: str | None = None,
-        inline: bool = False,
-    ) -> str: ...
-    def get(self, key: str, max_bytes: int | None = None) -> bytes | None: ...
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def copy(self, source_key: str, target_key: str) -> bool: ...
-    def delete(self, key: str) -> None: ...
-    def delete_prefix(self, prefix: str) -> int: ...
-    def content_type(self, key: str) -> str | None: ...
 
 
 class S3ObjectStore:

@@ -3,9 +3,9 @@ transforms. Imported only by the functions that render, and only when they do.""
 
 from dataclasses import dataclass
 
-from imageapi import imaging
-from imageapi.errors import ImageRejected, NotFound
-from imageapi.models import Fit
+from imageapi.adapters.pixels import process as imaging
+from imageapi.domain.errors import ImageRejected, NotFound
+from imageapi.domain.models import Fit
 
 
 @dataclass(frozen=True)

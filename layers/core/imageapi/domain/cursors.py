@@ -10,7 +10,7 @@ import hmac
 import json
 from typing import Any
 
-from imageapi.errors import BadRequest
+from imageapi.domain.errors import BadRequest
 
 
 def _b64(data: bytes) -> str:

@@ -1,5 +1,5 @@
-"""The ingest use case (SPEC §4): claim an uploaded object, validate and analyse it with
-Pillow, write renditions, and move the record out of ``pending`` exactly once.
+"""The ingest use case (SPEC §4): claim an uploaded object, validate and analyse it (with
+Pillow, behind the ``Processor`` port), write renditions, and move the record out of ``pending`` exactly once.
 
 Order matters for retries: every write before the conditional state change is idempotent
 (same keys, same bytes), and the incoming object is deleted only after the record moved on, so
@@ -12,12 +12,12 @@ from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
-from imageapi import imaging, keys
-from imageapi.errors import ImageRejected, PayloadTooLarge
-from imageapi.models import Dimensions, ImageRecord, ImageStatus, Rendition
-from imageapi.repository import ImageRepository
+from imageapi.domain import keys
+from imageapi.domain.errors import ImageRejected, PayloadTooLarge
+from imageapi.domain.models import Dimensions, ImageRecord, ImageStatus, Rendition
+from imageapi.domain.ports import ImageRepository, ObjectStore, ProcessedUpload, Processor
+from imageapi.domain.renditions import store_rendition
 from imageapi.settings import Settings
-from imageapi.storage import ObjectStore
 
 logger = Logger(child=True)
 
@@ -35,6 +35,7 @@ class Ingestor:
     repository: ImageRepository
     store: ObjectStore
     settings: Settings
+    process: Processor  # validate, analyse, render: Pillow in production (adapters.pixels)
 
     def ingest(self, raw_key: str) -> Outcome:
         target = keys.parse_incoming_key(raw_key)
@@ -57,26 +58,18 @@ class Ingestor:
         if data is None:
             return Outcome.orphan
         try:
-            processed = imaging.process_upload(data, max_pixels=self.settings.max_pixels, display=record.resize)
+            processed = self.process(data, max_pixels=self.settings.max_pixels, display=record.resize)
         except ImageRejected as rejection:
             return self._reject(record, incoming, rejection.reason)
         return self._accept(record, incoming, data, processed)
 
-    def _accept(self, record: ImageRecord, incoming: str, data: bytes, processed: "imaging.ProcessedUpload") -> Outcome:
+    def _accept(self, record: ImageRecord, incoming: str, data: bytes, processed: ProcessedUpload) -> Outcome:
         renditions: dict[str, Rendition] = {}
         for name, rendered in processed.renditions.items():
             if name == "display" and record.resize is None and "compressed" in renditions:
                 renditions[name] = renditions["compressed"]  # same bytes: store them once
                 continue
-            key = keys.rendition_key(record.owner, record.id, name)
-            self.store.put(key, rendered.data, rendered.content_type)
-            renditions[name] = Rendition(
-                key=key,
-                content_type=rendered.content_type,
-                width=rendered.width,
-                height=rendered.height,
-                bytes=len(rendered.data),
-            )
+            renditions[name] = store_rendition(self.store, record.owner, record.id, name, rendered)
         if not self.store.copy(incoming, keys.original_key(record.owner, record.id)):
             # The incoming object vanished while we worked: a concurrent delivery of the same
             # event finished first (and cleaned up), or the image was deleted.

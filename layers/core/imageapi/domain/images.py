@@ -4,10 +4,9 @@ repository and object-store interfaces, so it can be tested with any implementat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from imageapi import keys
-from imageapi.errors import (
+from imageapi.domain import keys
+from imageapi.domain.errors import (
     BadRequest,
     Conflict,
     ImageWasRejected,
@@ -16,9 +15,9 @@ from imageapi.errors import (
     TooManyRequests,
     UnsupportedMediaType,
 )
-from imageapi.ids import is_image_id, new_image_id
-from imageapi.models import (
-    ALLOWED_CONTENT_TYPES,
+from imageapi.domain.formats import ALLOWED_CONTENT_TYPES, extension_for
+from imageapi.domain.ids import is_image_id, new_image_id
+from imageapi.domain.models import (
     Analysis,
     CreatedUpload,
     CreateUploadRequest,
@@ -34,44 +33,15 @@ from imageapi.models import (
     Transform,
     Variant,
 )
-from imageapi.repository import ImageRepository, Quota
+from imageapi.domain.ports import Fetcher, ImageRepository, ObjectStore, Quota, Renderer
+from imageapi.domain.renditions import store_rendition
 from imageapi.settings import Settings
-from imageapi.storage import ObjectStore
 
 STANDARD_RENDITIONS = 3  # thumbnail, compressed, display: they count toward the cap too
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif", "image/bmp": "bmp"}
-EXTENSIONS["image/tiff"] = "tiff"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Rendered(Protocol):
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-
-class Renderer(Protocol):
-    """Makes a rendition from original bytes. Implemented with Pillow in ``renditions``; the
-    service only depends on this shape, so functions without pixels never import Pillow."""
-
-    def render(
-        self,
-        data: bytes,
-        *,
-        width: int | None,
-        height: int | None,
-        fit: str,
-        format: str | None = None,
-        quality: int | None = None,
-    ) -> Rendered: ...
-
-
-class Fetcher(Protocol):
-    def __call__(self, url: str) -> tuple[bytes, str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +56,8 @@ class ImageService:
     repository: ImageRepository
     store: ObjectStore
     settings: Settings
+    renderer: Renderer  # PATCH re-renders and on-demand transforms
+    fetcher: Fetcher  # URL import (SSRF-guarded)
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @property
@@ -156,9 +128,9 @@ class ImageService:
         return record.analysis
 
     # ------------------------------------------------------------------ other ways in
-    def import_from_url(self, owner: str, request: ImportFromUrlRequest, fetch: Fetcher) -> ImageRecord:
-        """SPEC §3.2 way 2: fetch (SSRF-guarded by ``fetch``) and hand the bytes to ingest."""
-        data, content_type = fetch(request.source_url)
+    def import_from_url(self, owner: str, request: ImportFromUrlRequest) -> ImageRecord:
+        """SPEC §3.2 way 2: fetch (SSRF-guarded by the ``fetcher``) and hand the bytes to ingest."""
+        data, content_type = self.fetcher(request.source_url)
         return self.store_direct(
             owner, request.title, data, content_type, request.resize, limit=self.settings.max_upload_bytes
         )
@@ -189,9 +161,7 @@ class ImageService:
         return record
 
     # ------------------------------------------------------------------ change
-    def update_image(
-        self, owner: str, image_id: str, patch: ImagePatch, renderer: Callable[[], Renderer]
-    ) -> ImageRecord:
+    def update_image(self, owner: str, image_id: str, patch: ImagePatch) -> ImageRecord:
         record = self.get_image(owner, image_id)
         changes: dict[str, object] = {"updated_at": self.clock()}
         if patch.title is not None:
@@ -205,25 +175,17 @@ class ImageService:
                 fit=patch.fit or current.fit,
             )
             changes["resize"] = None if resize.is_empty() else resize
-            changes["renditions"] = {**record.renditions, "display": self._render_display(record, resize, renderer)}
+            changes["renditions"] = {**record.renditions, "display": self._render_display(record, resize)}
         updated = record.model_copy(update=changes)
         self.repository.update(updated, old_title=record.title)
         return updated
 
-    def _render_display(self, record: ImageRecord, resize: ResizeSpec, renderer: Callable[[], Renderer]) -> Rendition:
+    def _render_display(self, record: ImageRecord, resize: ResizeSpec) -> Rendition:
         if resize.is_empty():
             return record.renditions["compressed"]
         original = self.original_bytes(record)
-        rendered = renderer().render(original, width=resize.width, height=resize.height, fit=resize.fit.value)
-        key = keys.rendition_key(record.owner, record.id, "display")
-        self.store.put(key, rendered.data, rendered.content_type)
-        return Rendition(
-            key=key,
-            content_type=rendered.content_type,
-            width=rendered.width,
-            height=rendered.height,
-            bytes=len(rendered.data),
-        )
+        rendered = self.renderer.render(original, width=resize.width, height=resize.height, fit=resize.fit.value)
+        return store_rendition(self.store, record.owner, record.id, "display", rendered)
 
     def delete_image(self, owner: str, image_id: str) -> None:
         """SPEC §3.4: every object, then the record (so a failed delete can simply be retried)."""
@@ -235,31 +197,27 @@ class ImageService:
             raise NotFound(f"no image with id {image_id!r}")
 
     # ------------------------------------------------------------------ download
-    def download(
-        self, owner: str, image_id: str, variant: Variant, transform: Transform | None, renderer: Callable[[], Renderer]
-    ) -> Download:
+    def download(self, owner: str, image_id: str, variant: Variant, transform: Transform | None) -> Download:
         record = self.get_image(owner, image_id)
         self.require_ready(record)
         ttl = self.settings.download_url_ttl_seconds
         title = record.title
         if transform is not None:
-            key, content_type = self._transform(record, transform, renderer)
-            disposition, inline = f"{title}.{EXTENSIONS.get(content_type, 'bin')}", False
+            key, content_type = self._transform(record, transform)
+            disposition, inline = f"{title}.{extension_for(content_type)}", False
         elif variant is Variant.original:
             key, content_type = keys.original_key(owner, record.id), record.content_type
-            disposition, inline = f"{title}.{EXTENSIONS.get(record.content_type, 'bin')}", False
+            disposition, inline = f"{title}.{extension_for(record.content_type)}", False
         else:
             rendition = record.renditions[variant.value]
             key, content_type = rendition.key, rendition.content_type
-            disposition = f"{title}.{EXTENSIONS.get(rendition.content_type, 'bin')}"
+            disposition = f"{title}.{extension_for(rendition.content_type)}"
             inline = variant in (Variant.display, Variant.thumbnail)
         url = self.store.presigned_get(key, ttl, filename=disposition, content_type=content_type, inline=inline)
         # Browsers may reuse the redirect a little less long than the URL stays valid.
         return Download(url=url, expires_at=self.clock() + timedelta(seconds=ttl), cache_seconds=max(0, ttl - 60))
 
-    def _transform(
-        self, record: ImageRecord, transform: Transform, renderer: Callable[[], Renderer]
-    ) -> tuple[str, str]:
+    def _transform(self, record: ImageRecord, transform: Transform) -> tuple[str, str]:
         """The canonical key of an on-demand rendition and its content type, rendering it first
         when it does not exist yet (once per distinct transform, within the per-image cap)."""
         key = keys.rendition_key(record.owner, record.id, transform.name)
@@ -272,7 +230,7 @@ class ImageService:
                 f"this image already has the maximum of {self.settings.max_renditions_per_image} renditions; "
                 "reuse an existing size or format"
             )
-        rendered = renderer().render(
+        rendered = self.renderer.render(
             self.original_bytes(record),
             width=transform.width,
             height=transform.height,
