@@ -48,9 +48,10 @@ dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy over layers/, functions/, local/, bench/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -74,6 +75,7 @@ check-template: validate build ## every check of the template that needs no AWS 
 test: install browser check-template ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -94,5 +96,5 @@ bench: install ## run the benchmarks and print their figures
 	$(BIN)/python -m bench
 
 clean: ## remove build output, caches and local state (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .ruff_cache .local tests/artifacts
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .local tests/artifacts
 	find . -name __pycache__ -not -path './.venv*' -prune -exec rm -rf {} +

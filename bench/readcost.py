@@ -181,7 +181,7 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
     from moto.dynamodb.models import dynamodb_backends
 
     from imageapi.adapters.dynamodb import DynamoImageRepository
-    from imageapi.adapters.dynamodb.items import GRAM_COUNT_SK
+    from imageapi.adapters.dynamodb.items import GRAM_COUNT_SK, image_item
     from imageapi.domain.cursors import CursorCodec
     from imageapi.domain.models import ImageRecord, ImageStatus
     from local.aws import create_resources
@@ -247,7 +247,7 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
             renditions=renditions,
             analysis=processed.analysis,
         )
-        backend.put_item(table, writer._image_item(record))
+        backend.put_item(table, image_item(record))
         writer._write_grams(OWNER, image_id, title, add=_grams(title))
     for item in recorder.items:
         backend.put_item(table, item)

@@ -132,8 +132,8 @@ def reference(path: Path, size: tuple[int, int]) -> Any:
 
     key = (str(path), size)
     if key not in _REF_CACHE:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened)
             im = im.convert("RGBA" if im.has_transparency_data else "RGB")
             ref = im.resize(size, Image.Resampling.LANCZOS)
         ref_path = OUT / f"{path.stem}_ref_{size[0]}x{size[1]}.png"

@@ -143,11 +143,14 @@ class S3BrowserMiddleware:
             path=f"/{bucket}",
             query_string="cors",
             method="GET",
-            headers={
-                "Host": "s3.amazonaws.com",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
-                "SignedHeaders=host, Signature=0",
-            },
+            headers=[
+                ("Host", "s3.amazonaws.com"),
+                (
+                    "Authorization",
+                    f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
+                    "SignedHeaders=host, Signature=0",
+                ),
+            ],
         )
         app_iter, status, _ = run_wsgi_app(self.app, builder.get_environ())
         try:
@@ -334,7 +337,7 @@ class LocalAwsServer(BackgroundServer):
 
 
 def client(service: str, endpoint_url: str) -> Any:
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # the stubs type only literal service names
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,

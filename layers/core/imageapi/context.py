@@ -8,6 +8,7 @@ container; the local stack and tests that change it call ``rebuild()`` afterward
 call of any factory builds from the new environment.
 """
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -128,8 +129,8 @@ def rebuild() -> None:
     """Forget settings, clients and use cases built from the environment; the next call of any
     factory here builds them again from the current ``os.environ``. The one way for the local
     stack and tests to follow an environment change (in Lambda it never changes)."""
-    get_settings.cache_clear()
-    for factory in (_boto_config, s3_client, dynamodb_client, repository, object_store):
-        factory.cache_clear()
-    for factory in (image_service, ingestor, prediction_service):
-        factory.cache_clear()
+    forget: list[Callable[[], None]] = [get_settings.cache_clear, _boto_config.cache_clear, s3_client.cache_clear]
+    forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
+    forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
+    for clear in forget:
+        clear()

@@ -12,6 +12,7 @@ from imageapi.domain.models import UploadForm
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 class S3ObjectStore:
@@ -80,7 +81,7 @@ class S3ObjectStore:
         deleted = 0
         paginator = self._s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
-            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            objects: list[ObjectIdentifierTypeDef] = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if objects:
                 self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True})
                 deleted += len(objects)

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
@@ -31,6 +31,9 @@ from imageapi.domain.errors import (
 )
 from imageapi.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.tracing.base import BaseProvider
+
 
 class _NoTracing:
     """The tracer's provider when tracing is off (POWERTOOLS_TRACE_DISABLED, or outside Lambda).
@@ -52,7 +55,8 @@ class _NoTracing:
 
 
 def _tracer() -> Tracer:
-    return Tracer(provider=_NoTracing()) if Tracer._is_tracer_disabled() else Tracer()
+    # A duck-typed stand-in for Powertools' BaseProvider (see _NoTracing).
+    return Tracer(provider=cast("BaseProvider", _NoTracing())) if Tracer._is_tracer_disabled() else Tracer()
 
 
 logger = Logger()

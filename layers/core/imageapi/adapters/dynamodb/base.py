@@ -2,6 +2,7 @@
 batched writes and reads, and paging."""
 
 import time
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imageapi.adapters.dynamodb.items import BATCH_WRITE, image_key, record_of
@@ -24,7 +25,7 @@ class Table:
             self._batch_write(requests[start : start + BATCH_WRITE])
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        pending = {self._table: requests}
+        pending: Mapping[str, Sequence[Any]] = {self._table: requests}
         for attempt in range(8):
             pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             if not pending:
@@ -35,14 +36,15 @@ class Table:
     def _batch_get(self, owner: str, ids: list[str]) -> list[ImageRecord]:
         if not ids:
             return []
-        keys = [image_key(owner, image_id) for image_id in ids]
+        keys: list[Any] = [image_key(owner, image_id) for image_id in ids]
         found: dict[str, ImageRecord] = {}
         while keys:
             response = self._db.batch_get_item(RequestItems={self._table: {"Keys": keys}})
             for item in response["Responses"].get(self._table, []):
                 record = record_of(item)
                 found[record.id] = record
-            keys = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            unprocessed = response.get("UnprocessedKeys") or {}
+            keys = list(unprocessed[self._table]["Keys"]) if self._table in unprocessed else []
         # Keep the index order (newest first); ids whose record is gone are skipped.
         return [found[i] for i in ids if i in found]
 

@@ -1,14 +1,17 @@
 """Quota counters: one item per owner, moved inside the same transaction as the state change
 it belongs to, so a redelivered event or a concurrent request never counts twice."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from imageapi.adapters.dynamodb.items import _n, quota_key
 from imageapi.domain.models import ImageRecord
 from imageapi.domain.ports import Quota
 
+if TYPE_CHECKING:  # boto3 stubs are not needed at run time
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-def reserve(table: str, record: ImageRecord, quota: Quota) -> dict[str, Any]:
+
+def reserve(table: str, record: ImageRecord, quota: Quota) -> "TransactWriteItemTypeDef":
     """The transaction item that reserves one image and its declared bytes, within the quota."""
     return {
         "Update": {
@@ -29,7 +32,7 @@ def reserve(table: str, record: ImageRecord, quota: Quota) -> dict[str, Any]:
     }
 
 
-def adjust(table: str, owner: str, *, images: int, bytes_: int) -> dict[str, Any]:
+def adjust(table: str, owner: str, *, images: int, bytes_: int) -> "TransactWriteItemTypeDef":
     """The transaction item that moves the counters by these deltas."""
     return {
         "Update": {

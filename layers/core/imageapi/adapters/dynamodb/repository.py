@@ -6,7 +6,9 @@ transaction as the state change they belong to, so a redelivered event or a conc
 can never count twice. Reads, the title index and stored predictions live in their own modules.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from imageapi.adapters.dynamodb import dedupe
 from imageapi.adapters.dynamodb import quota as quotas
@@ -18,6 +20,9 @@ from imageapi.domain.errors import NotFound, QuotaExceeded
 from imageapi.domain.models import ImageRecord, ImageStatus
 from imageapi.domain.ports import Quota
 from imageapi.domain.search import normalise, trigrams
+
+if TYPE_CHECKING:  # boto3 stubs are not needed at run time
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
@@ -54,7 +59,7 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
 
     def _transition(self, record: ImageRecord, *, byte_delta: int, image_delta: int) -> bool:
         """Move a pending record to its new state and adjust quota, once."""
-        items: list[dict[str, Any]] = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._table,
@@ -124,7 +129,7 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool:
         """Delete the record and give back its quota; False when it was already gone."""
         counts_toward_quota = record.status is not ImageStatus.rejected
-        items: list[dict[str, Any]] = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._table,

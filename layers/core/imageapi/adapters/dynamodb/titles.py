@@ -3,6 +3,7 @@ per trigram so a search reads the rarest one, and the search itself. Words are n
 split into trigrams by ``imageapi.domain.search``."""
 
 import contextlib
+from collections.abc import Set
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +18,7 @@ _COUNT_WORKERS = 8
 
 class TitleIndex(Table):
     def _write_grams(
-        self, owner: str, image_id: str, title: str, *, add: set[str] = frozenset(), remove: set[str] = frozenset()
+        self, owner: str, image_id: str, title: str, *, add: Set[str] = frozenset(), remove: Set[str] = frozenset()
     ) -> None:
         requests: list[dict[str, Any]] = [
             {"PutRequest": {"Item": gram_item(owner, image_id, title, g)}} for g in sorted(add)
@@ -54,14 +55,15 @@ class TitleIndex(Table):
 
     def _gram_counts(self, owner: str, grams: set[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
-        keys = [{"pk": _s(gram_pk(owner, g)), "sk": _s(GRAM_COUNT_SK)} for g in sorted(grams)]
+        keys: list[Any] = [{"pk": _s(gram_pk(owner, g)), "sk": _s(GRAM_COUNT_SK)} for g in sorted(grams)]
         for start in range(0, len(keys), BATCH_GET):
             pending = keys[start : start + BATCH_GET]
             while pending:
                 response = self._db.batch_get_item(RequestItems={self._table: {"Keys": pending}})
                 for item in response["Responses"].get(self._table, []):
                     counts[item["pk"]["S"].rsplit("#", 1)[1]] = int(item["images"]["N"])
-                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                unprocessed = response.get("UnprocessedKeys") or {}
+                pending = list(unprocessed[self._table]["Keys"]) if self._table in unprocessed else []
         return {g: counts.get(g, 0) for g in grams}
 
     def _search(

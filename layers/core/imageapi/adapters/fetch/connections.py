@@ -104,7 +104,7 @@ class _WatchedHTTPConnectionPool(HTTPConnectionPool):
 
 
 class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection  # type: ignore[assignment]
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 def _read_body(response: Any, max_bytes: int, deadline: _Deadline, target: ParsedTarget) -> bytes:

@@ -2,6 +2,8 @@
 
 import math
 import statistics
+from collections.abc import Sequence
+from typing import cast
 
 import blurhash
 from PIL import Image
@@ -25,7 +27,8 @@ def phash(img: Image.Image) -> str:
     the ``imagehash`` library pulls numpy + scipy (~100 MB) into the Lambda layer.
     """
     gray = _flatten(img).convert("L").resize((32, 32), LANCZOS)
-    px = gray.get_flattened_data()
+    # Pillow types pixel data for every mode at once; an "L" image has one int per pixel.
+    px = cast(Sequence[int], gray.get_flattened_data())
     rows = [px[r * 32 : (r + 1) * 32] for r in range(32)]
     # Row transform (32 rows x 8 freqs), then column transform of those 8 columns.
     row_dct = [[sum(v * c for v, c in zip(row, basis, strict=True)) for basis in _DCT] for row in rows]
@@ -38,7 +41,7 @@ def phash(img: Image.Image) -> str:
 def blurhash_of(img: Image.Image) -> str:
     small = _flatten(img)
     small.thumbnail((32, 32), LANCZOS)
-    px = small.get_flattened_data()
+    px = cast(Sequence[tuple[int, int, int]], small.get_flattened_data())  # RGB after _flatten
     w = small.width
     rows = [[list(p) for p in px[r * w : (r + 1) * w]] for r in range(small.height)]
     return blurhash.encode(rows, components_x=4, components_y=3)
@@ -48,14 +51,15 @@ def dominant_colors(img: Image.Image, count: int = 5) -> list[DominantColor]:
     small = img.copy()
     small.thumbnail((64, 64), LANCZOS)
     if small.mode == "RGBA":  # transparent pixels are not a colour of the picture
-        opaque = [p[:3] for p in small.get_flattened_data() if p[3] >= 128]
+        rgba = cast(Sequence[tuple[int, int, int, int]], small.get_flattened_data())
+        opaque = [p[:3] for p in rgba if p[3] >= 128]
         if not opaque:
             return []
         small = Image.new("RGB", (len(opaque), 1))
         small.putdata(opaque)
     quantized = small.quantize(colors=count, method=Image.Quantize.MEDIANCUT)
     palette = quantized.getpalette() or []
-    counts = quantized.getcolors() or []
+    counts = cast(list[tuple[int, int]], quantized.getcolors() or [])  # "P" mode: (count, palette index)
     total = sum(n for n, _ in counts)
     colors = [
         DominantColor(hex="#{:02x}{:02x}{:02x}".format(*palette[i * 3 : i * 3 + 3]), share=round(n / total, 4))

@@ -2,6 +2,7 @@
 
 import io
 from functools import cache
+from typing import cast
 
 from PIL import Image, ImageCms
 
@@ -21,7 +22,8 @@ def _to_8bit_gray(im: Image.Image) -> Image.Image:
     if im.mode.startswith("I;16"):
         scale, offset = 1 / 256, 0.0
     else:
-        lo, hi = src.getextrema()
+        # One band (I or F): Pillow answers (min, max), typed for multi-band images too.
+        lo, hi = cast(tuple[float, float], src.getextrema())
         if lo >= 0 and hi <= 255:
             scale, offset = 1.0, 0.0
         elif lo >= 0 and hi <= 65535:

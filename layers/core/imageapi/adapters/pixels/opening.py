@@ -96,7 +96,8 @@ def _exif_datetime(value: object, offset: object) -> str | None:
     if not match:
         return None
     try:
-        stamp = datetime(*map(int, match.groups())).isoformat()
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        stamp = datetime(year, month, day, hour, minute, second).isoformat()
     except ValueError:  # "0000:00:00 00:00:00" and friends
         return None
     tz = _text(offset)
