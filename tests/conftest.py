@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The shared harness (tests/harness): fixtures every suite may use.
+pytest_plugins = ["tests.harness.usecases"]
+
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
