@@ -49,7 +49,7 @@ def generate() -> str:
 # Powertools documents only its own 422 (as a FastAPI-style HTTPValidationError) and no body for
 # routes that parse it by hand. What the API really answers: every error is an RFC 9457 problem
 # (imageapi.domain.errors, docs/errors.md), and POST /images, POST /upload_image take JSON, multipart or
-# raw image bodies. Conformance tests (tests/security/test_fuzz_api.py) check responses against this.
+# raw image bodies. Conformance tests (tests/e2e/security/test_fuzz_api.py) check responses against this.
 
 PUBLIC_PATHS = ("/health", "/openapi.json", "/docs")
 PROBLEM_JSON = "application/problem+json"

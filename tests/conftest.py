@@ -10,6 +10,18 @@ import pytest
 # The shared harness (tests/harness): fixtures every suite may use.
 pytest_plugins = ["tests.harness.usecases"]
 
+# Every suite is named by its kind (docs/architecture.md, "Where a test goes"); the folder gives
+# each test its kind marker, so `-m unit`, `-m "not e2e"` and `make test-fast` select by kind.
+KINDS = {"unit", "integration", "e2e", "browser", "template", "local"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(config.rootpath).parts
+        if len(parts) > 1 and parts[0] == "tests" and parts[1] in KINDS:
+            item.add_marker(parts[1])
+
+
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

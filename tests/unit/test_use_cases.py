@@ -35,8 +35,8 @@ from imageapi.domain.models import (
 )
 from imageapi.domain.predictions import PredictionService
 from tests.harness.fakes import MemoryObjectStore, MemoryRepository
+from tests.harness.images import jpeg, png
 from tests.harness.usecases import OWNER, Fetched
-from tests.imagefactory import jpeg, png
 
 
 def _ready(service: ImageService, ingest_all: Callable[[], None], data: bytes, title: str = "photo") -> str:
