@@ -12,6 +12,9 @@ PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
 PYTEST_ARGS ?=
+# pytest-xdist: two workers; a module's tests (and the whole browser suite) stay on one worker,
+# see tests/conftest.py. XDIST= runs serially.
+XDIST ?= -n 2 --dist loadgroup
 BUILD_DIR := .aws-sam/build
 
 .PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod deploy-web token bench clean browser
@@ -77,10 +80,10 @@ test: install browser check-template ## install what is needed and run every tes
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-fast: install ## unit and integration tests only
-	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+test-fast: install ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
+	$(BIN)/python -m pytest $(XDIST) tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml

@@ -20,6 +20,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = item.path.relative_to(config.rootpath).parts
         if len(parts) > 1 and parts[0] == "tests" and parts[1] in KINDS:
             item.add_marker(parts[1])
+        # pytest-xdist with --dist loadgroup (make test, make test-fast): an e2e module's tests
+        # share a stack and what it ingested, so they stay on one worker; the browser suite
+        # shares one stack and one Chromium, so it stays together too. Everything else is
+        # spread test by test.
+        if "browser" in parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "e2e" in parts:
+            item.add_marker(pytest.mark.xdist_group("/".join(parts)))
 
 
 LOCAL_ENV = {

@@ -4,6 +4,7 @@ Pillow processor and renderer (the pixels are real; only storage is in memory)."
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -41,9 +42,18 @@ class Fetched:
         return self.data, self.content_type
 
 
+class IsolatedSettings(Settings):
+    """Settings from the arguments only: another suite's stack in this process may have set the
+    environment (MAX_UPLOAD_BYTES and friends), which must not change a unit test."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, **sources: Any) -> tuple[Any, ...]:
+        return (init_settings,)
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(max_direct_upload_bytes=64 * 1024, quota_max_images=5, quota_max_bytes=10 * 1024 * 1024)
+    return IsolatedSettings(max_direct_upload_bytes=64 * 1024, quota_max_images=5, quota_max_bytes=10 * 1024 * 1024)
 
 
 @pytest.fixture

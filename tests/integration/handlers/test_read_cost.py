@@ -14,6 +14,9 @@ from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.ids import new_image_id
 from imageapi.domain.models import ImageRecord, ImageStatus
 
+# The module fixture bulk-loads thousands of images: one worker loads them once (make test -n 2).
+pytestmark = pytest.mark.xdist_group("read_cost")
+
 OWNER = "collector"
 TOTAL = int(os.environ.get("READ_COST_IMAGES", "2000"))
 WORDS = ["harbour", "sunset", "portrait", "street", "forest", "mountain", "beach", "market", "bridge", "river"]
