@@ -13,6 +13,9 @@ PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
 PYTEST_ARGS ?=
+# pytest-xdist: two workers; a module's tests (and the whole browser suite) stay on one worker,
+# see tests/conftest.py. XDIST= runs serially.
+XDIST ?= -n 2 --dist loadgroup
 BUILD_DIR := .aws-sam/build
 
 .PHONY: help install dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy
@@ -67,9 +70,10 @@ dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy over layers/, functions/, local/, bench/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -97,11 +101,12 @@ check-template: validate build ## every check of the template that needs no AWS 
 test: install browser uppy check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-fast: install ## unit and integration tests only
-	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+test-fast: install ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
+	$(BIN)/python -m pytest $(XDIST) tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml
@@ -117,5 +122,5 @@ bench: install ## run the benchmarks and print their figures
 	$(BIN)/python -m bench
 
 clean: ## remove build output, caches and local state (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .ruff_cache .local tests/artifacts
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .local tests/artifacts
 	find . -name __pycache__ -not -path './.venv*' -prune -exec rm -rf {} +

@@ -74,8 +74,9 @@ def run_child(
     env: dict[str, str] | None = None,
     timeout: float = 300,
     pin: bool = True,
-) -> dict[str, Any]:
-    """Run ``code`` in a fresh interpreter (pinned to core 0) and parse the JSON on its last line."""
+) -> Any:
+    """Run ``code`` in a fresh interpreter (pinned to core 0) and parse the JSON on its last line
+    (an object or a list, whatever the child printed)."""
     script = (PIN if pin else "") + code
     proc = subprocess.run(
         [python, "-c", script, *args],

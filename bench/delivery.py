@@ -1,4 +1,4 @@
-"""8. Delivery: the cost of signing one rendition URL (imageapi.delivery), per mode.
+"""8. Delivery: the cost of signing one rendition URL (imageapi.adapters.signing), per mode.
 
 Both signers run in-process with no network call (the CloudFront key is loaded before timing,
 as a warm container has it). Reported: median µs per URL over several rounds of N signatures,
@@ -34,7 +34,7 @@ def run(rounds: int = ROUNDS) -> tuple[list[Row], dict[str, Any]]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from imageapi.delivery import CloudFrontRenditionSigner, S3RenditionSigner
+    from imageapi.adapters.signing import CloudFrontRenditionSigner, S3RenditionSigner
 
     pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

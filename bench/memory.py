@@ -17,8 +17,8 @@ from bench.common import CORE, Row, median, run_child
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
-from imageapi import imaging
-from imageapi.models import ResizeSpec
+from imageapi.adapters.pixels import process as imaging
+from imageapi.domain.models import ResizeSpec
 import PIL.Image, PIL.JpegImagePlugin, PIL.PngImagePlugin, PIL.WebPImagePlugin, blurhash
 def rss():
     # VmHWM: this process image's peak RSS. (ru_maxrss would do, but Linux carries it over from

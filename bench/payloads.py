@@ -124,7 +124,7 @@ def run() -> tuple[list[Row], dict[str, Any]]:
 
     small = images.ensure("jpeg_4000x3000")
     big = images.ensure("jpeg_50mp")
-    results = run_child(CHILD, str(small), str(big), timeout=600, pin=False)
+    results: list[dict[str, Any]] = run_child(CHILD, str(small), str(big), timeout=600, pin=False)
     rows: list[Row] = []
     for r in results:
         if "error" in r:

@@ -180,9 +180,10 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from imageapi.cursors import CursorCodec
-    from imageapi.models import ImageRecord, ImageStatus
-    from imageapi.repository import GRAM_COUNT_SK, DynamoImageRepository
+    from imageapi.adapters.dynamodb import DynamoImageRepository
+    from imageapi.adapters.dynamodb.items import GRAM_COUNT_SK, image_item
+    from imageapi.domain.cursors import CursorCodec
+    from imageapi.domain.models import ImageRecord, ImageStatus
     from local.aws import create_resources
 
     template = create_resources(endpoint)
@@ -193,12 +194,12 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
 
     # A realistic ready record (real analysis and renditions) to clone: ~the size of production items.
     from bench import images as bench_images
-    from imageapi import imaging
+    from imageapi.adapters.pixels import process as imaging
 
     processed = imaging.process_upload(bench_images.ensure("jpeg_4000x3000").read_bytes(), max_pixels=50_000_000)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    from imageapi.ids import new_image_id
-    from imageapi.models import Dimensions, Rendition
+    from imageapi.domain.ids import new_image_id
+    from imageapi.domain.models import Dimensions, Rendition
 
     renditions = {
         name: Rendition(
@@ -246,7 +247,7 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
             renditions=renditions,
             analysis=processed.analysis,
         )
-        backend.put_item(table, writer._image_item(record))
+        backend.put_item(table, image_item(record))
         writer._write_grams(OWNER, image_id, title, add=_grams(title))
     for item in recorder.items:
         backend.put_item(table, item)
@@ -278,7 +279,7 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
 def _reads(
     client: Any, shadow: Any, repo: Any, writer: Any, record: Any, titles: list[str], ids: list[str], gram_items: int
 ) -> tuple[list[Row], dict[str, Any]]:
-    from imageapi.models import ImageStatus
+    from imageapi.domain.models import ImageStatus
 
     meter = Meter(client, shadow)
     rows: list[Row] = []
@@ -378,6 +379,6 @@ def _reads(
 
 
 def _grams(title: str) -> set[str]:
-    from imageapi.search import trigrams
+    from imageapi.domain.search import trigrams
 
     return trigrams(title)

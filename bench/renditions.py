@@ -40,8 +40,8 @@ data = open(path, "rb").read()
 
 if method == "ours":
     sys.path.insert(0, core)
-    from imageapi import imaging
-    from imageapi.models import Fit
+    from imageapi.adapters.pixels import process as imaging
+    from imageapi.domain.models import Fit
     def run(fmt):
         # exactly what the download function's renderer calls for ?w=400&h=400&format=...
         return imaging.render(data, max_pixels=50_000_000, width=BOX, height=BOX, fit=Fit.contain, format=fmt).data
@@ -132,8 +132,8 @@ def reference(path: Path, size: tuple[int, int]) -> Any:
 
     key = (str(path), size)
     if key not in _REF_CACHE:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened)
             im = im.convert("RGBA" if im.has_transparency_data else "RGB")
             ref = im.resize(size, Image.Resampling.LANCZOS)
         ref_path = OUT / f"{path.stem}_ref_{size[0]}x{size[1]}.png"

@@ -28,8 +28,8 @@ WORDS = ["harbour", "sunset", "portrait", "street", "forest", "mountain", "beach
 
 
 def _records(owner: str, start: int, count: int, rng: random.Random) -> list[Any]:
-    from imageapi.ids import new_image_id
-    from imageapi.models import ImageRecord, ImageStatus
+    from imageapi.domain.ids import new_image_id
+    from imageapi.domain.models import ImageRecord, ImageStatus
 
     now = datetime.now(UTC)
     out = []
@@ -140,9 +140,9 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000), samples: int = 30) -> tuple[li
     with LocalStack(state_dir=ROOT / "bench" / ".work" / "local", pollers=False, name_prefix="bench-scale") as stack:
         import os
 
+        from imageapi.adapters.dynamodb import DynamoImageRepository
         from imageapi.context import dynamodb_client
-        from imageapi.cursors import CursorCodec
-        from imageapi.repository import DynamoImageRepository
+        from imageapi.domain.cursors import CursorCodec
 
         table = os.environ["TABLE_NAME"]
         seeder = DynamoImageRepository(_Direct(table), table, CursorCodec("bench-scale-seed"))  # type: ignore[arg-type]

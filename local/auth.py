@@ -28,8 +28,8 @@ def _load_or_create_key(state_dir: Path, filename: str = KEY_FILE) -> rsa.RSAPri
     path = state_dir / filename
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = new_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         # Written atomically, owner-only: parallel first runs must not read half a key.

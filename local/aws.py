@@ -189,16 +189,15 @@ class S3BrowserMiddleware:
 
     def _moto_request(self, method: str, path: str, query: str = "") -> tuple[str, bytes, Any]:
         """A request to moto in-process, signed as the local account (moto checks no signature)."""
-        builder = EnvironBuilder(
-            path=path,
-            query_string=query,
-            method=method,
-            headers={
-                "Host": "s3.amazonaws.com",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
+        request_headers = [
+            ("Host", "s3.amazonaws.com"),
+            (
+                "Authorization",
+                f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
                 "SignedHeaders=host, Signature=0",
-            },
-        )
+            ),
+        ]
+        builder = EnvironBuilder(path=path, query_string=query, method=method, headers=request_headers)
         app_iter, status, headers = run_wsgi_app(self.app, builder.get_environ())
         try:
             body = b"".join(app_iter)
@@ -214,11 +213,14 @@ class S3BrowserMiddleware:
             path=f"/{bucket}",
             query_string="cors",
             method="GET",
-            headers={
-                "Host": "s3.amazonaws.com",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
-                "SignedHeaders=host, Signature=0",
-            },
+            headers=[
+                ("Host", "s3.amazonaws.com"),
+                (
+                    "Authorization",
+                    f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
+                    "SignedHeaders=host, Signature=0",
+                ),
+            ],
         )
         app_iter, status, _ = run_wsgi_app(self.app, builder.get_environ())
         try:
@@ -405,7 +407,7 @@ class LocalAwsServer(BackgroundServer):
 
 
 def client(service: str, endpoint_url: str) -> Any:
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # the stubs type only literal service names
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,

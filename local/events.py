@@ -160,8 +160,8 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body for a handler's return value."""
     if not (isinstance(result, dict) and "statusCode" in result):
         # No statusCode: API Gateway treats the whole value as a 200 JSON body.
-        body = result if isinstance(result, str) else json.dumps(result)
-        return 200, [("Content-Type", "application/json")], body.encode()
+        text = result if isinstance(result, str) else json.dumps(result)
+        return 200, [("Content-Type", "application/json")], text.encode()
     try:
         status = int(result["statusCode"])
     except (TypeError, ValueError) as exc:

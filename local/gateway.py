@@ -27,7 +27,7 @@ from .throttle import TOO_MANY_REQUESTS_BODY, StageThrottle, too_many_requests_h
 
 log = logging.getLogger("local.gateway")
 
-PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.errors
+PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.domain.errors
 _LOCAL_ORIGINS = "http://127.0.0.1:* http://localhost:*"
 WEB_SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -238,6 +238,9 @@ def _forget_cached_configuration() -> None:
     Lambda containers), the shared package must rebuild its settings and clients."""
     import sys
 
-    context = sys.modules.get("imageapi.context")
-    if context is not None:
-        context.forget_environment()
+    core = str(REPO_ROOT / "layers" / "core")  # the handlers' layer, as HandlerRegistry adds it
+    if core not in sys.path:
+        sys.path.insert(0, core)
+    from imageapi.context import rebuild
+
+    rebuild()

@@ -48,8 +48,8 @@ def generate() -> str:
 # --------------------------------------------------------------------------- post-processing
 # Powertools documents only its own 422 (as a FastAPI-style HTTPValidationError) and no body for
 # routes that parse it by hand. What the API really answers: every error is an RFC 9457 problem
-# (imageapi.errors, docs/errors.md), and POST /images, POST /upload_image take JSON, multipart or
-# raw image bodies. Conformance tests (tests/security/test_fuzz_api.py) check responses against this.
+# (imageapi.domain.errors, docs/errors.md), and POST /images, POST /upload_image take JSON, multipart or
+# raw image bodies. Conformance tests (tests/e2e/security/test_fuzz_api.py) check responses against this.
 
 PUBLIC_PATHS = ("/health", "/openapi.json", "/docs")
 PROBLEM_JSON = "application/problem+json"
@@ -127,7 +127,7 @@ def _add_model(schema: dict, model: type) -> dict:
 
 
 def document_hand_parsed_bodies(schema: dict) -> None:
-    from imageapi.models import CreateUploadRequest, ImportFromUrlRequest
+    from imageapi.domain.models import CreateUploadRequest, ImportFromUrlRequest
 
     paths = schema["paths"]
     create = paths["/images"]["post"]

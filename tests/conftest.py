@@ -7,6 +7,29 @@ from collections.abc import Iterator
 
 import pytest
 
+# The shared harness (tests/harness): fixtures every suite may use.
+pytest_plugins = ["tests.harness.usecases"]
+
+# Every suite is named by its kind (docs/architecture.md, "Where a test goes"); the folder gives
+# each test its kind marker, so `-m unit`, `-m "not e2e"` and `make test-fast` select by kind.
+KINDS = {"unit", "integration", "e2e", "browser", "template", "local"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(config.rootpath).parts
+        if len(parts) > 1 and parts[0] == "tests" and parts[1] in KINDS:
+            item.add_marker(parts[1])
+        # pytest-xdist with --dist loadgroup (make test, make test-fast): an e2e module's tests
+        # share a stack and what it ingested, so they stay on one worker; the browser suite
+        # shares one stack and one Chromium, so it stays together too. Everything else is
+        # spread test by test.
+        if "browser" in parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "e2e" in parts:
+            item.add_marker(pytest.mark.xdist_group("/".join(parts)))
+
+
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -5,6 +5,7 @@ import { createAuth } from "./js/auth.js";
 import { Messages } from "./js/messages.js";
 import { Gallery } from "./js/gallery.js";
 import { Tasks } from "./js/tasks.js";
+import { loadFileTypes } from "./js/upload.js";
 import { Viewer } from "./js/viewer.js";
 import { debounce, formatBytes, parseResize, titleFromFilename, titleFromUrl, validateTitle } from "./js/util.js";
 
@@ -193,6 +194,7 @@ async function main() {
       return;
     }
   }
+  loadFileTypes(config.apiUrl); // the accepted types, from the server's format registry
   const api = new Api({
     baseUrl: config.apiUrl,
     auth,

@@ -1,8 +1,8 @@
 """GET /images/{id}/analysis: what ingest learned about the image (SPEC §3.6)."""
 
-from imageapi.api import build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
-from imageapi.models import Analysis
+from imageapi.domain.models import Analysis
+from imageapi.http.api import build_resolver, current_owner, lambda_entry
 
 app = build_resolver()
 

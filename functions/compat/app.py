@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from imageapi import uploads
-from imageapi.api import build_resolver, current_owner, json_response, lambda_entry, media_type, parse_json_body
 from imageapi.context import image_service
-from imageapi.models import CompatImageId, CreatedUpload, DuplicateImage
+from imageapi.domain.models import CompatImageId, CreatedUpload, DuplicateImage
+from imageapi.http import uploads
+from imageapi.http.api import build_resolver, current_owner, json_response, lambda_entry, media_type, parse_json_body
 
 app = build_resolver()
 
@@ -26,9 +26,9 @@ def upload_image() -> Response[CompatImageId]:
         data = parse_json_body(app)
         if isinstance(data, dict) and "url" in data:
             data = {"title": data.get("title") or _title_from_url(str(data["url"])), "source_url": data["url"]}
-        result = uploads.create_from_json(owner, data)
+        result = uploads.create_from_json(image_service(), owner, data)
     else:
-        result = uploads.create(app, owner)
+        result = uploads.create(image_service(), app, owner)
     image_id = result.image.id if isinstance(result, CreatedUpload | DuplicateImage) else result.id
     return json_response(201, CompatImageId(image_id=image_id))
 

@@ -9,9 +9,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from imageapi.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
-from imageapi.context import image_service, renderer
-from imageapi.models import DownloadLink, Fit, OutputFormat, Transform, Variant
+from imageapi.context import image_service
+from imageapi.domain.models import DownloadLink, Fit, OutputFormat, Transform, Variant
+from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
 
 app = build_resolver()
 
@@ -36,7 +36,7 @@ def download(
 ) -> Response[DownloadLink | None]:
     wanted = {"width": w, "height": h, "fit": fit, "format": format, "quality": quality}
     transform = Transform(**{k: v for k, v in wanted.items() if v is not None}) if any(wanted.values()) else None
-    link = image_service().download(current_owner(app), image_id, variant, transform, renderer)
+    link = image_service().download(current_owner(app), image_id, variant, transform)
     cache = {"Cache-Control": f"private, max-age={link.cache_seconds}"}
     if redirect:
         return Response(status_code=302, headers={**SECURITY_HEADERS, **cache, "Location": link.url})

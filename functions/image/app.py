@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from imageapi.api import SECURITY_HEADERS, build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
-from imageapi.models import ImageOut
+from imageapi.domain.models import ImageOut
+from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, lambda_entry
 
 app = build_resolver()
 

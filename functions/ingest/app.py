@@ -3,24 +3,17 @@ never fails its neighbours, and a poison message reaches the dead-letter queue a
 queue's bounded receives."""
 
 import json
-from functools import cache
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imageapi.api import logger, metrics, tracer
-from imageapi.context import image_service
-from imageapi.ingest import Ingestor
+from imageapi.context import ingestor
+from imageapi.http.api import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-@cache
-def ingestor() -> Ingestor:
-    service = image_service()
-    return Ingestor(repository=service.repository, store=service.store, settings=service.settings)
 
 
 @tracer.capture_method
@@ -36,5 +29,5 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

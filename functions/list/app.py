@@ -4,9 +4,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from imageapi.api import build_resolver, current_owner, lambda_entry
 from imageapi.context import image_service
-from imageapi.models import ImagePage, ImageStatus
+from imageapi.domain.models import ImagePage, ImageStatus
+from imageapi.http.api import build_resolver, current_owner, lambda_entry
 
 app = build_resolver()
 

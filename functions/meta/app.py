@@ -12,8 +12,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from imageapi import __version__
-from imageapi.api import SECURITY_HEADERS, build_resolver, lambda_entry
-from imageapi.models import Health, PublicLimits
+from imageapi.domain.models import Health, PublicLimits
+from imageapi.http.api import SECURITY_HEADERS, build_resolver, lambda_entry
 from imageapi.settings import get_settings
 
 app = build_resolver()

@@ -3,9 +3,10 @@ import from a URL (JSON with source_url), or a small direct upload (multipart or
 
 from aws_lambda_powertools.event_handler import Response
 
-from imageapi import uploads
-from imageapi.api import build_resolver, current_owner, json_response, lambda_entry
-from imageapi.models import CreatedUpload, DuplicateImage, ImageOut
+from imageapi.context import image_service
+from imageapi.domain.models import CreatedUpload, DuplicateImage, ImageOut
+from imageapi.http import uploads
+from imageapi.http.api import build_resolver, current_owner, json_response, lambda_entry
 
 app = build_resolver()
 
@@ -25,7 +26,7 @@ app = build_resolver()
     },
 )
 def create_image() -> Response[CreatedUpload | DuplicateImage | ImageOut]:
-    result = uploads.create(app, current_owner(app))
+    result = uploads.create(image_service(), app, current_owner(app))
     if isinstance(result, DuplicateImage):
         return json_response(200, result)
     if isinstance(result, CreatedUpload):

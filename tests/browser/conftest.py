@@ -41,9 +41,9 @@ if str(REPO_ROOT) not in sys.path:
 def _reset_imageapi_caches() -> None:
     """Other suites in this process may have built settings and boto3 clients for another
     endpoint; the in-process handlers must see this stack's environment."""
-    context = sys.modules.get("imageapi.context")
-    if context is not None:
-        context.forget_environment()
+    from imageapi.context import rebuild
+
+    rebuild()
 
 
 @pytest.fixture(scope="package")

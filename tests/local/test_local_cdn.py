@@ -1,5 +1,5 @@
 """The local stand-in for the renditions CDN (local/cdn.py), in a local stack built from the real
-template.yaml: URLs signed by imageapi.delivery with the key the stack stored in its Secrets
+template.yaml: URLs signed by imageapi.adapters.signing with the key the stack stored in its Secrets
 Manager (the path the functions take) are served from the local S3 endpoint; anything else gets
 CloudFront's answers."""
 
@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from imageapi.delivery import DeliverySettings, RenditionSigner, signer_from_environment
+from imageapi.adapters.signing import DeliverySettings, signer_from_environment
+from imageapi.domain.delivery import RenditionSigner
 from local import cdn
 from local.aws import client
 from local.stack import LocalStack
@@ -110,7 +111,7 @@ def test_an_expired_url_is_refused(signer: RenditionSigner) -> None:
 
 
 def test_a_url_signed_by_another_key_is_refused(stack: LocalStack, tmp_path: Path) -> None:
-    from imageapi.delivery import CloudFrontRenditionSigner
+    from imageapi.adapters.signing import CloudFrontRenditionSigner
 
     other = cdn.private_pem(cdn.load_key(tmp_path))
     forged = CloudFrontRenditionSigner(stack.cdn_url or "", stack.environment["CDN_KEY_PAIR_ID"] or "", other)

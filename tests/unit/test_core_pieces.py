@@ -5,13 +5,13 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from imageapi import keys
-from imageapi.cursors import CursorCodec
-from imageapi.errors import BadRequest, NotFound, QuotaExceeded, ValidationFailed
-from imageapi.ids import is_image_id, new_image_id
-from imageapi.models import CreateUploadRequest, ResizeSpec
-from imageapi.search import normalise, trigrams
-from imageapi.storage import content_disposition
+from imageapi.adapters.s3 import content_disposition
+from imageapi.domain import keys
+from imageapi.domain.cursors import CursorCodec
+from imageapi.domain.errors import BadRequest, NotFound, QuotaExceeded, ValidationFailed
+from imageapi.domain.ids import is_image_id, new_image_id
+from imageapi.domain.models import CreateUploadRequest, ResizeSpec
+from imageapi.domain.search import normalise, trigrams
 
 
 def test_ids_sort_by_creation_time_and_validate() -> None:

@@ -1,4 +1,4 @@
-"""Signed rendition URLs (imageapi.delivery): stable within a window, bounded expiry, CloudFront
+"""Signed rendition URLs (imageapi.adapters.signing): stable within a window, bounded expiry, CloudFront
 signatures that verify with the public key, S3 presigned URLs that the local S3 endpoint serves."""
 
 import base64
@@ -20,14 +20,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import ValidationError
 
-from imageapi.delivery import (
+from imageapi.adapters.signing import (
     CloudFrontRenditionSigner,
     DeliverySettings,
     S3RenditionSigner,
-    Window,
     secret_key_loader,
     signer_from_settings,
 )
+from imageapi.domain.delivery import Window
 
 KEY = "renditions/YWxpY2U/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail"
 BASE = "https://d111111abcdef8.cloudfront.net"

@@ -23,13 +23,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from imageapi.errors import PayloadTooLarge, SourceFailed, SourceRefused, SourceTimeout
-from imageapi.fetch import (
-    FetchedSource,
-    check_url,
-    fetch_source,
-    is_forbidden_address,
-)
+from imageapi.adapters.fetch.client import FetchedSource, fetch_source
+from imageapi.adapters.fetch.guard import check_url, is_forbidden_address
+from imageapi.domain.errors import PayloadTooLarge, SourceFailed, SourceRefused, SourceTimeout
 
 LOOPBACK_ONLY = [ipaddress.ip_network("127.0.0.1/32")]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

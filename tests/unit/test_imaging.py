@@ -1,4 +1,4 @@
-"""imageapi.imaging: sniffing, validation, renditions, analysis. Images are generated here."""
+"""imageapi.adapters.pixels.process: sniffing, validation, renditions, analysis. Images are generated here."""
 
 import hashlib
 import io
@@ -10,10 +10,12 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, JpegImagePlugin
 
-from imageapi import imaging
-from imageapi.errors import ImageRejected
-from imageapi.imaging import process_upload, render, sniff, target_size
-from imageapi.models import Fit, ResizeSpec
+from imageapi.adapters.pixels.containers import _jpeg_end
+from imageapi.adapters.pixels.geometry import target_size
+from imageapi.adapters.pixels.process import process_upload, render, sniff
+from imageapi.domain.errors import ImageRejected
+from imageapi.domain.models import Fit, ResizeSpec
+from imageapi.domain.ports import RenderedImage
 
 MP = 50_000_000
 
@@ -39,7 +41,7 @@ def pattern(size=(640, 480)) -> Image.Image:
     return im
 
 
-def opened(rendition: imaging.RenderedImage) -> Image.Image:
+def opened(rendition: RenderedImage) -> Image.Image:
     im = Image.open(io.BytesIO(rendition.data))
     im.load()
     return im
@@ -615,6 +617,6 @@ def test_jpeg_scan_search_matches_the_byte_walk():
         expected = _jpeg_end_reference(data, 0)
         if expected is None:
             with pytest.raises(ImageRejected, match="truncated"):
-                imaging._jpeg_end(data, 0)
+                _jpeg_end(data, 0)
         else:
-            assert imaging._jpeg_end(data, 0) == expected
+            assert _jpeg_end(data, 0) == expected

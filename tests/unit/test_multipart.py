@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imageapi.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from imageapi.multipart import ENVELOPE_ALLOWANCE, MAX_PARTS, MultipartForm, parse_multipart
+from imageapi.domain.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from imageapi.http.multipart import ENVELOPE_ALLOWANCE, MAX_PARTS, MultipartForm, parse_multipart
 
 BOUNDARY = "----form-boundary-7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

@@ -16,14 +16,27 @@ export async function sha256Hex(blob) {
   return toHex(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
 }
 
-/** Content type to declare for a file: its own, else a guess from the extension. */
+/** Accepted file extensions -> MIME type, from the server's one format registry (GET /health,
+ *  `limits.file_types`); loaded once at start-up by `loadFileTypes`. */
+let fileTypes = {};
+
+/** Reads the accepted file types the API publishes; without them only a file's own type is used. */
+export async function loadFileTypes(baseUrl = "", fetchImpl = fetch) {
+  try {
+    const res = await fetchImpl(`${String(baseUrl).replace(/\/+$/, "")}/health`);
+    const types = res.ok ? (await res.json())?.limits?.file_types : null;
+    if (types && typeof types === "object") fileTypes = { ...types };
+  } catch {
+    // the server refuses an unknown type with a clear problem; nothing else to do here
+  }
+  return fileTypes;
+}
+
+/** Content type to declare for a file: its own, else the one its extension names. */
 export function contentTypeOf(file) {
   if (file.type) return file.type;
   const ext = (file.name.split(".").pop() || "").toLowerCase();
-  return {
-    jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif",
-    bmp: "image/bmp", tif: "image/tiff", tiff: "image/tiff",
-  }[ext] || "application/octet-stream";
+  return fileTypes[ext] || "application/octet-stream";
 }
 
 /**

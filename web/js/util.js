@@ -1,4 +1,4 @@
-// Small pure helpers the page uses; each is unit-tested with `node --test tests/browser/js`.
+// Small pure helpers the page uses; each is unit-tested with `node --test tests/js`.
 
 export const MAX_TITLE = 200;
 export const MAX_SIDE = 4096;

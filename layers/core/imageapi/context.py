@@ -1,20 +1,35 @@
-"""Lazily built AWS clients and services, one per container.
+"""Wiring: the only place that builds things. Every client, adapter and use case a function needs
+is made here, lazily and once per container: a cold start pays only for what a request needs
+(Pillow, the URL fetcher and the ML layer are imported on first use), a warm one reuses it all.
 
-Built on first use rather than at import so a cold start pays only for what a request needs;
-reused across invocations of a warm container.
+Handlers ask for a use case (``image_service()``, ``ingestor()``, ``prediction_service()``);
+nothing else calls a constructor of an adapter. In Lambda the environment never changes inside a
+container; the local stack and tests that change it call ``rebuild()`` afterwards, and the next
+call of any factory builds from the new environment.
 """
 
+from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from imageapi.cursors import CursorCodec
-from imageapi.repository import DynamoImageRepository
-from imageapi.service import Fetcher, ImageService, Renderer
+from imageapi.adapters.dynamodb import DynamoImageRepository
+from imageapi.adapters.s3 import S3ObjectStore
+from imageapi.domain.cursors import CursorCodec
+from imageapi.domain.images import ImageService
+from imageapi.domain.ingest import Ingestor
+from imageapi.domain.models import ResizeSpec
+from imageapi.domain.ports import ProcessedUpload, RenderedImage
+from imageapi.domain.predictions import PredictionService
 from imageapi.settings import get_settings
-from imageapi.storage import S3ObjectStore
+
+if TYPE_CHECKING:  # boto3 stubs are not needed at run time
+    from botocore.config import Config
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 
 @cache
-def _boto_config():
+def _boto_config() -> "Config":
     from botocore.config import Config
 
     return Config(
@@ -23,56 +38,99 @@ def _boto_config():
 
 
 @cache
-def s3_client():
+def s3_client() -> "S3Client":
     import boto3
 
     return boto3.client("s3", config=_boto_config())
 
 
 @cache
-def dynamodb_client():
+def dynamodb_client() -> "DynamoDBClient":
     import boto3
 
     return boto3.client("dynamodb", config=_boto_config())
 
 
 @cache
-def image_service() -> ImageService:
+def repository() -> DynamoImageRepository:
     settings = get_settings()
-    repository = DynamoImageRepository(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret))
-    store = S3ObjectStore(s3_client(), settings.bucket_name)
-    return ImageService(repository=repository, store=store, settings=settings)
+    return DynamoImageRepository(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret))
 
 
-def url_fetcher() -> "Fetcher":
+@cache
+def object_store() -> S3ObjectStore:
+    return S3ObjectStore(s3_client(), get_settings().bucket_name)
+
+
+class _LazyRenderer:
+    """Pillow, imported on the first render only: cached downloads never pay for it."""
+
+    def render(
+        self,
+        data: bytes,
+        *,
+        width: int | None,
+        height: int | None,
+        fit: str,
+        format: str | None = None,
+        quality: int | None = None,
+    ) -> RenderedImage:
+        from imageapi.adapters.pixels.renderer import PillowRenderer
+
+        renderer = PillowRenderer(max_pixels=get_settings().max_pixels)
+        return renderer.render(data, width=width, height=height, fit=fit, format=format, quality=quality)
+
+
+def _fetch_url(url: str) -> tuple[bytes, str | None]:
     """The SSRF-guarded fetch that URL import uses, configured from settings."""
-    from imageapi.fetch import fetch_source
+    from imageapi.adapters.fetch.client import fetch_source
 
     settings = get_settings()
-
-    def fetch(url: str) -> tuple[bytes, str | None]:
-        source = fetch_source(
-            url,
-            max_bytes=settings.max_upload_bytes,
-            timeout_s=settings.import_timeout_seconds,
-            max_redirects=settings.import_max_redirects,
-            allow_private=settings.import_allow_private_networks,
-        )
-        return source.data, source.content_type
-
-    return fetch
+    source = fetch_source(
+        url,
+        max_bytes=settings.max_upload_bytes,
+        timeout_s=settings.import_timeout_seconds,
+        max_redirects=settings.import_max_redirects,
+        allow_private=settings.import_allow_private_networks,
+    )
+    return source.data, source.content_type
 
 
-def renderer() -> "Renderer":
-    """Pillow, imported on first render only: cached downloads never pay for it."""
-    from imageapi.renditions import PillowRenderer
+def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> ProcessedUpload:
+    from imageapi.adapters.pixels.process import process_upload
 
-    return PillowRenderer(max_pixels=get_settings().max_pixels)
+    return process_upload(data, max_pixels=max_pixels, display=display)
 
 
-def forget_environment() -> None:
-    """Drop settings and clients built from the environment. In Lambda the environment never
-    changes inside a container; local stacks and tests that change it call this instead."""
-    get_settings.cache_clear()
-    for factory in (_boto_config, s3_client, dynamodb_client, image_service):
-        factory.cache_clear()
+@cache
+def image_service() -> ImageService:
+    return ImageService(
+        repository=repository(),
+        store=object_store(),
+        settings=get_settings(),
+        renderer=_LazyRenderer(),
+        fetcher=_fetch_url,
+    )
+
+
+@cache
+def ingestor() -> Ingestor:
+    return Ingestor(repository=repository(), store=object_store(), settings=get_settings(), process=_process_upload)
+
+
+@cache
+def prediction_service() -> PredictionService:
+    from imageapi.adapters.ml import ImagemlPredictor
+
+    return PredictionService(images=image_service(), predictor=ImagemlPredictor())
+
+
+def rebuild() -> None:
+    """Forget settings, clients and use cases built from the environment; the next call of any
+    factory here builds them again from the current ``os.environ``. The one way for the local
+    stack and tests to follow an environment change (in Lambda it never changes)."""
+    forget: list[Callable[[], None]] = [get_settings.cache_clear, _boto_config.cache_clear, s3_client.cache_clear]
+    forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
+    forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
+    for clear in forget:
+        clear()

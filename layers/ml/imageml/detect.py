@@ -55,7 +55,7 @@ def _target_size(w: int, h: int, max_side: int) -> tuple[int, int]:
 
 def preprocess(image: Image.Image, max_side: int) -> np.ndarray:
     tw, th = _target_size(image.width, image.height, max_side)
-    resized = image.convert("RGB").resize((tw, th), Image.BILINEAR)
+    resized = image.convert("RGB").resize((tw, th), Image.Resampling.BILINEAR)
     x = np.asarray(resized, dtype=np.float32)[:, :, ::-1]
     x = x * np.float32(2.0 / 255.0) - np.float32(1.0)
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
@@ -220,8 +220,8 @@ def postprocess(
     area = np.bincount(labels, weights=run_len, minlength=ncomp)
 
     # candidates: well scored, biggest first (rapidocr caps contours at max_candidates too)
-    order = np.argsort(-area, kind="stable")
-    order = [int(i) for i in order if score[i] >= box_thresh and area[i] >= MIN_SIZE * MIN_SIZE]
+    ranked = np.argsort(-area, kind="stable")
+    order = [int(i) for i in ranked if score[i] >= box_thresh and area[i] >= MIN_SIZE * MIN_SIZE]
     if not order:
         return []
     by_label = np.argsort(labels, kind="stable")

@@ -22,7 +22,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
     w, h = image.size
     scale = SHORT_SIDE / min(w, h)
     nw, nh = max(CROP, round(w * scale)), max(CROP, round(h * scale))
-    image = image.resize((nw, nh), Image.LANCZOS)
+    image = image.resize((nw, nh), Image.Resampling.LANCZOS)
     left, top = (nw - CROP) // 2, (nh - CROP) // 2
     image = image.crop((left, top, left + CROP, top + CROP))
     x = np.asarray(image, dtype=np.float32)[:, :, ::-1] / np.float32(255.0)

@@ -107,7 +107,7 @@ def run_ocr(
     if max(img.size) > OCR_WORK_SIDE:
         f = OCR_WORK_SIDE / max(img.size)
         img = img.resize(
-            (max(1, round(img.width * f)), max(1, round(img.height * f))), Image.BILINEAR, reducing_gap=2.0
+            (max(1, round(img.width * f)), max(1, round(img.height * f))), Image.Resampling.BILINEAR, reducing_gap=2.0
         )
     boxes = detect.detect(img, max_side=max_side, max_boxes=max_boxes)
     if not boxes:

@@ -44,15 +44,15 @@ def crop(image: Image.Image, quad: np.ndarray) -> Image.Image:
     w, h = max(w, 1), max(h, 1)
     # Pillow's QUAD data: upper-left, lower-left, lower-right, upper-right
     data = (*q[0], *q[3], *q[2], *q[1])
-    out = image.transform((w, h), Image.QUAD, data=data, resample=Image.BICUBIC)
+    out = image.transform((w, h), Image.Transform.QUAD, data=data, resample=Image.Resampling.BICUBIC)
     if h / w >= 1.5:
-        out = out.transpose(Image.ROTATE_90)
+        out = out.transpose(Image.Transpose.ROTATE_90)
     return out
 
 
 def _norm(img: Image.Image, height: int, width: int, pad_to: int) -> np.ndarray:
     """Resize to (width, height), normalise to [-1, 1] in BGR/CHW, zero-pad to ``pad_to``."""
-    arr = np.asarray(img.resize((width, height), Image.BILINEAR), dtype=np.float32)[:, :, ::-1]
+    arr = np.asarray(img.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)[:, :, ::-1]
     out = np.zeros((3, height, pad_to), dtype=np.float32)
     out[:, :, :width] = arr.transpose(2, 0, 1) * np.float32(2.0 / 255.0) - np.float32(1.0)
     return out
@@ -77,7 +77,7 @@ def classify_180(crops: list[Image.Image]) -> list[Image.Image]:
         probs = sess.run(None, {name: np.stack(batch)})[0]
         for i, p in zip(idx, probs, strict=True):
             if int(np.argmax(p)) == 1 and float(p[1]) >= CLS_THRESH:
-                out[i] = crops[i].transpose(Image.ROTATE_180)
+                out[i] = crops[i].transpose(Image.Transpose.ROTATE_180)
     return out
 
 

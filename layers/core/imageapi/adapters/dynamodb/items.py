@@ -1,0 +1,77 @@
+"""Item shapes of the one table (see docs/architecture.md): attribute values, keys, and the
+image item. Every module of this adapter builds its keys here."""
+
+from typing import Any
+
+from imageapi.domain.models import ImageRecord, ImageStatus
+from imageapi.domain.search import normalise
+
+STATUS_INDEX = "gsi1"
+# The count item sorts before every image id ("#" < "0"), outside the ids a search reads.
+GRAM_COUNT_SK = "#count"
+BATCH_WRITE = 25
+BATCH_GET = 100
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def owner_pk(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def image_sk(image_id: str) -> str:
+    return f"IMAGE#{image_id}"
+
+
+def status_pk(owner: str, status: ImageStatus) -> str:
+    return f"OWNER#{owner}#STATUS#{status.value}"
+
+
+def gram_pk(owner: str, gram: str) -> str:
+    return f"OWNER#{owner}#GRAM#{gram}"
+
+
+def image_key(owner: str, image_id: str) -> dict[str, Any]:
+    return {"pk": _s(owner_pk(owner)), "sk": _s(image_sk(image_id))}
+
+
+def quota_key(owner: str) -> dict[str, Any]:
+    return {"pk": _s(owner_pk(owner)), "sk": _s("QUOTA")}
+
+
+def sha256_key(owner: str, sha256: str) -> dict[str, Any]:
+    return {"pk": _s(owner_pk(owner)), "sk": _s(f"SHA256#{sha256}")}
+
+
+def image_item(record: ImageRecord, expires_at: int | None = None) -> dict[str, Any]:
+    item = {
+        **image_key(record.owner, record.id),
+        "gsi1pk": _s(status_pk(record.owner, record.status)),
+        "gsi1sk": _s(record.id),
+        "status": _s(record.status.value),
+        "title_lower": _s(normalise(record.title)),
+        "doc": _s(record.model_dump_json()),
+    }
+    if expires_at is not None:
+        item["expires_at"] = _n(expires_at)
+    return item
+
+
+def record_of(item: dict[str, Any]) -> ImageRecord:
+    return ImageRecord.model_validate_json(item["doc"]["S"])
+
+
+def gram_item(owner: str, image_id: str, title: str, gram: str) -> dict[str, Any]:
+    """One entry of the title index: the image id under one trigram, with the title to filter on."""
+    return {"pk": _s(gram_pk(owner, gram)), "sk": _s(image_id), "title": _s(normalise(title))}
+
+
+def cancellation_reasons(error: Any) -> list[str | None]:
+    """The per-item codes of a cancelled transaction, in the order of its items."""
+    return [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]

@@ -1,0 +1,1 @@
+"""Pixels (Pillow): sniffing, container checks, decoding, geometry, encoding, analysis."""

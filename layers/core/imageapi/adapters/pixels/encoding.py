@@ -1,0 +1,45 @@
+"""Encoding a working image: flattening, the automatic output format, JPEG/PNG/WebP."""
+
+import io
+
+from PIL import Image
+
+from imageapi.adapters.pixels.tunables import JPEG_QUALITY, WEBP_QUALITY
+from imageapi.domain.formats import ALLOWED_FORMATS
+from imageapi.domain.ports import RenderedImage
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def _is_opaque(img: Image.Image) -> bool:
+    return img.mode != "RGBA" or img.getchannel("A").getextrema()[0] == 255
+
+
+def _flatten(img: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    if img.mode != "RGBA":
+        return img.convert("RGB")
+    canvas = Image.new("RGB", img.size, background)
+    canvas.paste(img, mask=img.getchannel("A"))
+    return canvas
+
+
+def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
+    """Encode with no metadata at all: a fresh info dict means no EXIF, XMP, ICC or comments."""
+    if fmt == "JPEG":
+        img = _flatten(img)  # JPEG has no alpha: composite on white rather than on black
+    elif img.mode == "RGBA" and _is_opaque(img):
+        img = img.convert("RGB")
+    img.info = {}
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        img.save(buf, "JPEG", quality=quality or JPEG_QUALITY, optimize=True, progressive=True)
+    elif fmt == "WEBP":
+        img.save(buf, "WEBP", quality=quality or WEBP_QUALITY, method=4)
+    else:  # PNG is lossless: quality does not apply
+        img.save(buf, "PNG", compress_level=6)
+    return RenderedImage(buf.getvalue(), ALLOWED_FORMATS[fmt], img.width, img.height)
+
+
+def auto_format(img: Image.Image) -> str:
+    # Opaque -> JPEG (smallest for photos); real transparency -> WebP (keeps alpha, lossy-small).
+    return "JPEG" if _is_opaque(img) else "WEBP"

@@ -1,0 +1,121 @@
+"""Pixels: validate, analyse and render (SPEC §3.2, §3.5, §3.6, §4).
+
+The ``adapters.pixels`` package and ``context``'s lazy factories are the only code that imports
+Pillow. Everything here works on bytes in memory and never trusts what the client declared: the
+format comes from magic bytes (``domain.formats``), the size from the header (checked before any
+pixel is decoded), and the container structure is walked to reject truncated files and
+polyglots.
+"""
+
+import hashlib
+
+from imageapi.adapters.pixels.analysis import blurhash_of, dominant_colors, phash
+from imageapi.adapters.pixels.decoding import decode
+from imageapi.adapters.pixels.encoding import auto_format, encode
+from imageapi.adapters.pixels.geometry import apply_plan, check_side, plan_resize
+from imageapi.adapters.pixels.opening import exif_summary, open_image, pillow_guard
+from imageapi.adapters.pixels.tunables import COMPRESSED_BOX, THUMBNAIL_BOX
+from imageapi.domain.formats import ALLOWED_FORMATS, OUTPUT_FORMATS, sniff
+from imageapi.domain.models import (
+    Analysis,
+    Fit,
+    ResizeSpec,
+)
+from imageapi.domain.ports import ProcessedUpload, RenderedImage
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> ProcessedUpload:
+    """Validate, analyse and render an upload from a single decode (SPEC §3.6, §4).
+
+    Renditions: ``thumbnail`` fits 256x256, ``compressed`` fits 2048x2048 (neither upscales),
+    ``display`` is ``display`` if given and not empty, else the compressed one. JPEGs are decoded
+    at the smallest DCT scale the largest rendition needs; smaller renditions and the analysis
+    thumbnails are derived from the rendition-size images, never from full resolution.
+    Raises ImageRejected with a short reason for anything not acceptable.
+    """
+    fmt = sniff(data[:32]) or "image"
+    with pillow_guard(fmt):
+        im, fmt, frames = open_image(data, max_pixels)
+        with im:
+            exif, orientation = exif_summary(im)
+            stored_w, stored_h, mode = im.width, im.height, im.mode
+            has_alpha = im.has_transparency_data
+            ow, oh = (stored_h, stored_w) if orientation >= 5 else (stored_w, stored_h)
+            compressed_plan = plan_resize(ow, oh, *COMPRESSED_BOX, Fit.inside)
+            display_plan = (
+                plan_resize(ow, oh, display.width, display.height, display.fit)
+                if display is not None and not display.is_empty()
+                else None
+            )
+            need = compressed_plan.scaled
+            if display_plan is not None:
+                need = (max(need[0], display_plan.scaled[0]), max(need[1], display_plan.scaled[1]))
+            base = decode(im, fmt, need, orientation)
+
+    compressed_img = apply_plan(base, compressed_plan)
+    thumb_img = apply_plan(compressed_img, plan_resize(ow, oh, *THUMBNAIL_BOX, Fit.inside))
+    out_fmt = auto_format(compressed_img)
+    compressed = encode(compressed_img, out_fmt, None)
+    renditions = {"thumbnail": encode(thumb_img, out_fmt, None), "compressed": compressed}
+    if display_plan is None:
+        renditions["display"] = compressed
+    else:
+        fits_in_compressed = all(d <= c for d, c in zip(display_plan.scaled, compressed_plan.size, strict=True))
+        src = compressed_img if fits_in_compressed else base
+        renditions["display"] = encode(apply_plan(src, display_plan), out_fmt, None)
+
+    analysis = Analysis(
+        width=stored_w,
+        height=stored_h,
+        format=fmt,
+        mime=ALLOWED_FORMATS[fmt],
+        mode=mode,
+        has_alpha=has_alpha,
+        animated=frames > 1 and fmt in ("GIF", "PNG", "WEBP"),
+        frames=frames,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        orientation=orientation,
+        exif=exif,
+        dominant_colors=dominant_colors(thumb_img),
+        blurhash=blurhash_of(thumb_img),
+        phash=phash(thumb_img),
+    )
+    return ProcessedUpload(analysis=analysis, renditions=renditions)
+
+
+def render(
+    data: bytes,
+    *,
+    max_pixels: int,
+    width: int | None,
+    height: int | None,
+    fit: Fit = Fit.contain,
+    format: str | None = None,  # mirrors the query parameter of SPEC §3.5
+    quality: int | None = None,
+) -> RenderedImage:
+    """Render the original ``data`` to one image (on-demand transforms, PATCH re-rendering).
+
+    ``format`` is jpeg/png/webp (None: JPEG if opaque, else WebP); ``quality`` 1..100 applies to
+    JPEG and WebP. Bad arguments raise ValueError (callers validate requests first); bad image
+    bytes raise ImageRejected.
+    """
+    out_fmt = OUTPUT_FORMATS.get(format.lower()) if format else None
+    if format and out_fmt is None:
+        raise ValueError("format must be jpeg, png or webp")
+    if quality is not None and not 1 <= quality <= 100:
+        raise ValueError("quality must be between 1 and 100")
+    check_side("width", width)  # before the guard, which would report it as a bad image
+    check_side("height", height)
+    with pillow_guard(sniff(data[:32]) or "image"):
+        im, fmt, _ = open_image(data, max_pixels)
+        with im:
+            _, orientation = exif_summary(im)
+            ow, oh = (im.height, im.width) if orientation >= 5 else im.size
+            plan = plan_resize(ow, oh, width, height, fit)
+            base = decode(im, fmt, plan.scaled, orientation)
+    out = apply_plan(base, plan)
+    return encode(out, out_fmt or auto_format(out), quality)

@@ -1,0 +1,95 @@
+"""Reads that do not grow with the collection (SPEC §3.3), shown with DynamoDB's ScannedCount
+on a few thousand images of one owner."""
+
+import os
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from imageapi.adapters.dynamodb import DynamoImageRepository
+from imageapi.context import dynamodb_client
+from imageapi.domain.cursors import CursorCodec
+from imageapi.domain.ids import new_image_id
+from imageapi.domain.models import ImageRecord, ImageStatus
+
+# The module fixture bulk-loads thousands of images: one worker loads them once (make test -n 2).
+pytestmark = pytest.mark.xdist_group("read_cost")
+
+OWNER = "collector"
+TOTAL = int(os.environ.get("READ_COST_IMAGES", "2000"))
+WORDS = ["harbour", "sunset", "portrait", "street", "forest", "mountain", "beach", "market", "bridge", "river"]
+
+
+@pytest.fixture(scope="module")
+def repository(aws: Any) -> DynamoImageRepository:
+    repo = DynamoImageRepository(dynamodb_client(), os.environ["TABLE_NAME"], CursorCodec("read-cost-test-secret"))
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    records = []
+    for n in range(TOTAL):
+        title = f"{rng.choice(WORDS)} {n:04d}"
+        if n % 200 == 0:
+            title = f"zebra crossing {n:04d}"  # rare matches spread over the collection
+        record = ImageRecord(
+            id=new_image_id(1_700_000_000_000 + n),
+            owner=OWNER,
+            title=title,
+            status=ImageStatus.ready if n % 2 else ImageStatus.pending,
+            content_type="image/jpeg",
+            declared_bytes=1,
+            created_at=now,
+            updated_at=now,
+        )
+        records.append(record)
+    repo.bulk_load(records)
+    return repo
+
+
+def test_a_list_page_reads_limit_plus_one(repository: DynamoImageRepository) -> None:
+    cursor = None
+    for _ in range(3):
+        page = repository.list_page(OWNER, limit=25, cursor=cursor, status=None, query=None)
+        assert len(page.records) == 25 and page.scanned <= 26
+        cursor = page.next_cursor
+    by_status = repository.list_page(OWNER, limit=25, cursor=None, status=ImageStatus.ready, query=None)
+    assert all(r.status is ImageStatus.ready for r in by_status.records) and by_status.scanned <= 26
+
+
+def test_a_title_search_reads_in_proportion_to_its_matches(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="zebra")
+    assert [r.title.split()[0] for r in page.records] == ["zebra"] * (TOTAL // 200)
+    assert page.next_cursor is None
+    assert page.scanned <= 3 * (TOTAL // 200) + 20, page.scanned
+    assert page.scanned < TOTAL / 20
+
+
+def test_a_search_for_a_trigram_in_no_title_reads_only_the_counts(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="no such title")
+    assert page.records == [] and page.next_cursor is None
+    assert page.scanned <= len("no such title") - 2
+
+
+def test_a_short_query_reads_a_bounded_amount_per_request(repository: DynamoImageRepository) -> None:
+    from imageapi.adapters.dynamodb.reads import SHORT_QUERY_SCAN_PAGES
+
+    page = repository.list_page(OWNER, limit=10, cursor=None, status=None, query="qz")
+    assert page.records == []
+    assert page.scanned <= SHORT_QUERY_SCAN_PAGES * 11
+    assert page.next_cursor, "a short page says where to continue"
+    rest = repository.list_page(OWNER, limit=10, cursor=page.next_cursor, status=None, query="qz")
+    assert rest.scanned <= SHORT_QUERY_SCAN_PAGES * 11
+    found = repository.list_page(OWNER, limit=5, cursor=None, status=None, query="a 0")
+    assert all("a 0" in r.title for r in found.records)
+
+
+def test_a_common_word_search_pages_with_bounded_reads(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=10, cursor=None, status=None, query="sunset")
+    assert len(page.records) == 10 and all("sunset" in r.title for r in page.records)
+    assert page.scanned <= 3 * 10 + 10, page.scanned
+    second = repository.list_page(OWNER, limit=10, cursor=page.next_cursor, status=None, query="sunset")
+    assert not {r.id for r in page.records} & {r.id for r in second.records}
+    assert [r.id for r in page.records + second.records] == sorted(
+        (r.id for r in page.records + second.records), reverse=True
+    )

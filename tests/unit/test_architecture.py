@@ -1,0 +1,114 @@
+"""The layers of ``imageapi`` and their import direction (docs/architecture.md):
+
+    http (edge) ──► domain ◄── adapters          context wires them; functions/* call context
+
+The domain imports neither the edge nor the adapters; the edge never reaches an adapter or the
+wiring; adapters never import the edge. Every import counts, also those inside functions and
+under TYPE_CHECKING, because a lazy import that runs back up is still a dependency."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "imageapi"
+MAX_LINES = 300
+
+# layer -> the imageapi modules (prefixes) it must never import
+FORBIDDEN = {
+    "imageapi.domain": ("imageapi.http", "imageapi.adapters", "imageapi.context"),
+    "imageapi.http": ("imageapi.adapters", "imageapi.context"),
+    "imageapi.adapters": ("imageapi.http", "imageapi.context"),
+    "imageapi.settings": ("imageapi.http", "imageapi.adapters", "imageapi.context", "imageapi.domain"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, module: str | None = None) -> set[str]:
+    """Every module an import statement of ``path`` names (absolute and relative)."""
+    module = module or _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _layer(module: str) -> str | None:
+    return next((layer for layer in FORBIDDEN if module == layer or module.startswith(layer + ".")), None)
+
+
+def _violations(module: str, imported: set[str]) -> list[str]:
+    layer = _layer(module)
+    if layer is None:
+        return []
+    return sorted(name for name in imported for bad in FORBIDDEN[layer] if name == bad or name.startswith(bad + "."))
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: _module_name(p))
+def test_imports_run_one_way(path: Path) -> None:
+    module = _module_name(path)
+    assert _violations(module, _imports(path)) == [], f"{module} imports against the layer direction"
+
+
+def test_every_module_sits_in_a_layer_or_is_the_wiring() -> None:
+    loose = [_module_name(p) for p in _modules() if _layer(_module_name(p)) is None]
+    assert sorted(loose) == ["imageapi", "imageapi.context"]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: _module_name(p))
+def test_modules_stay_small(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_the_check_catches_an_import_back_up(tmp_path: Path) -> None:
+    """The checker itself: an edge import inside the domain, even a lazy one, is reported."""
+    source = tmp_path / "use_case.py"
+    source.write_text("def f():\n    from imageapi.http.api import json_response\n    from ..adapters import s3\n")
+    imported = _imports(source, "imageapi.domain.use_case")
+    assert _violations("imageapi.domain.use_case", imported) == [
+        "imageapi.adapters",
+        "imageapi.adapters.s3",
+        "imageapi.http.api",
+        "imageapi.http.api.json_response",
+    ]
+    assert _violations("imageapi.http.uploads", {"imageapi.domain.images"}) == []
+
+
+WITHOUT_PIXELS = ["analyse", "compat", "image", "list", "meta", "upload", "download", "update"]
+
+
+@pytest.mark.parametrize("function", WITHOUT_PIXELS)
+def test_functions_without_pixels_load_no_pillow_or_numpy(function: str) -> None:
+    """Loading a handler (what a cold start pays) never imports Pillow or numpy: the wiring
+    imports the pixel adapters only when something renders (download and update, on demand)."""
+    root = PACKAGE.parents[2]
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('app', {str(root / 'functions' / function / 'app.py')!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in ('PIL', 'numpy', 'imageml') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "core"), str(root)])}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "[]"
