@@ -203,6 +203,9 @@ def test_cdn_mode_needs_its_three_settings() -> None:
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another test's local stack may have pointed the process at its endpoint: this one is AWS's.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     monkeypatch.setenv("DELIVERY_MODE", "s3")
     monkeypatch.setenv("DELIVERY_URL_TTL_SECONDS", "7200")
     monkeypatch.setenv("DELIVERY_URL_WINDOW_SECONDS", "600")

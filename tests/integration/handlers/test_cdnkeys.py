@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.integration.conftest import EVENTS, FakeContext
+from tests.harness.handlers import EVENTS, FakeContext
 
 SAMPLE = json.loads((EVENTS / "cdnkeys_create.json").read_text())
 
