@@ -4,7 +4,6 @@ template as written (template.yaml, infra/web-hosting.yaml) and from its SAM tra
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
