@@ -3,7 +3,8 @@
 Order: an engine reachable through DOCKER_HOST or /var/run/docker.sock is used as it is. Where
 there is none and we run as root with Debian's `dockerd` installed, a private engine is started
 for this process: its own unix socket, data root, exec root and pidfile, `--iptables=false
---ip-masq=false` (containers get no route out: no NAT, nothing added to the host's firewall) and
+--ip-masq=false --ip-forward=false --dns 127.0.0.1` (containers get no route out: no NAT, no
+forwarding, no resolver; nothing added to the host's firewall) and
 the default bridge kept (sam local publishes the RIE port on loopback; containers reach the host
 at the bridge's gateway address). `stop()` ends it by its pid and waits until it is gone.
 
@@ -121,6 +122,11 @@ class DockerEngine:
             "--iptables=false",
             "--ip-masq=false",
             "--ip6tables=false",
+            # Nothing a container sends is routed off this machine, and its DNS goes to its own
+            # loopback (nothing there): a URL import to a public name fails without any traffic.
+            "--ip-forward=false",
+            "--dns",
+            "127.0.0.1",
             "--log-level",
             "warn",
         ]
