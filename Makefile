@@ -13,8 +13,10 @@ MOTO_PORT ?= 5070
 SUB ?= dev
 PYTEST_ARGS ?=
 BUILD_DIR := .aws-sam/build
+# The SAM CLI sends usage telemetry unless told not to: never.
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test test-fast lint format openapi check-template validate build deploy deploy-prod deploy-web token bench clean browser
+.PHONY: help install dev sam-dev test test-fast lint format openapi check-template validate build deploy deploy-prod deploy-web token bench clean browser containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -42,8 +44,20 @@ browser: ## install Debian's Chromium for the browser tests when it is missing
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+containers: ## install Debian's docker.io, debootstrap and docker-compose (as root, when no Docker engine is reachable)
+	@if docker version >/dev/null 2>&1 && { docker compose version || command -v docker-compose; } >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "no Docker engine reachable and not root: the container tests will be skipped"; exit 0; fi; \
+	missing=""; command -v dockerd >/dev/null 2>&1 || missing="docker.io"; \
+	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing="$$missing debootstrap"; \
+	docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then echo "installing Debian's $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
 dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl-C stops)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local
+
+sam-dev: install $(SAM_VENV)/.installed containers ## the built functions in Lambda containers: sam local start-api + ingest from the queue (Ctrl-C stops)
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.samdev
 
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
@@ -71,7 +85,7 @@ build: $(SAM_VENV)/.installed ## sam build for arm64 / python3.12 (no container)
 
 check-template: validate build ## every check of the template that needs no AWS account
 
-test: install browser check-template ## install what is needed and run every test
+test: install browser containers check-template ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/gen_openapi.py --check

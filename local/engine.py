@@ -159,9 +159,12 @@ class DockerEngine:
     def docker(
         self, *args: str, timeout: float = 600, check: bool = True, **kwargs: object
     ) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603
-            [docker_cli(), *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=check, **kwargs
+        result = subprocess.run(  # noqa: S603
+            [docker_cli(), *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
         )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"docker {' '.join(args[:3])} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return result
 
     def bridge_gateway(self) -> str:
         """The host's address on the default bridge: what containers use to reach the host."""

@@ -57,6 +57,8 @@ PACKAGES = (
     "tzdata",
     "zlib1g",
 )
+# pip too, as in the public image: an image built FROM this one installs with it (Dockerfile).
+PIP = "pip==24.3.1"
 RUNTIME_PACKAGES = ("awslambdaric==4.2.2", "simplejson==3.20.1", "snapshot-restore-py==1.0.0", "boto3==1.44.5")
 # Not needed to run functions; saves ~200 MB per image.
 PYTHON_EXCLUDES = ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages", "config-3.12-*")
@@ -112,6 +114,7 @@ def recipe(architecture: str, python_dir: Path) -> dict[str, object]:
         "suite": SUITE,
         "packages": PACKAGES,
         "runtime": RUNTIME_PACKAGES,
+        "pip": PIP,
         "python": version,
         "excludes": PYTHON_EXCLUDES,
         "bootstrap": BOOTSTRAP,
@@ -220,6 +223,12 @@ def build_rootfs(tarball: Path, architecture: str, python_dir: Path) -> None:
                 str(runtime),
                 *RUNTIME_PACKAGES,
             ],
+            check=True,
+            capture_output=True,
+        )
+        site = root / "var/lang/lib/python3.12/site-packages"
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--no-deps", "--target", str(site), PIP],
             check=True,
             capture_output=True,
         )

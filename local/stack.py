@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
+from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY, snapshot
 from .auth import LocalIssuer
 from .aws import LocalAwsServer, create_resources
 from .gateway import Gateway, GatewayServer
@@ -78,7 +78,10 @@ class LocalStack:
     ) -> None:
         self.root = Path(root).resolve()
         self.template_path = Path(template) if template else self.root / "template.yaml"
-        self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
+        # LOCAL_STATE_DIR / LOCAL_BIND_HOST / LOCAL_PERSIST_STATE: the container (Dockerfile) sets them.
+        self.state_dir = Path(state_dir or os.environ.get("LOCAL_STATE_DIR") or self.root / ".local")
+        self._bind_host = os.environ.get("LOCAL_BIND_HOST") or "127.0.0.1"
+        self._persist = os.environ.get("LOCAL_PERSIST_STATE", "").lower() == "true"
         self._port, self._moto_port = port, moto_port
         self._name_prefix = name_prefix
         self._with_pollers = pollers
@@ -97,8 +100,8 @@ class LocalStack:
     def start(self) -> LocalStack:
         try:
             # Bind both sockets first: resources and the issuer URL need the real ports.
-            self._aws = LocalAwsServer(port=self._moto_port)
-            self._gateway = GatewayServer(port=self._port)
+            self._aws = LocalAwsServer(host=self._bind_host, port=self._moto_port)
+            self._gateway = GatewayServer(host=self._bind_host, port=self._port)
             origins = [f"http://127.0.0.1:{self._gateway.port}", f"http://localhost:{self._gateway.port}"]
             self._aws.start()
             self.template = load(
@@ -108,6 +111,8 @@ class LocalStack:
                 name_prefix=self._name_prefix,
             )
             create_resources(self._aws.url, self.template, extra_cors_origins=origins)
+            if self._persist:
+                snapshot.restore(self._aws.url, self.state_dir / "data")
 
             self.environment = local_environment(self.template, self._aws.url)
             self._apply_env(self.environment)
@@ -136,6 +141,11 @@ class LocalStack:
         for poller in self._pollers:
             poller.stop(timeout=2.0)
         self._pollers = []
+        if self._persist and self._aws and self.template:
+            try:
+                snapshot.save(self._aws.url, self.template, self.state_dir / "data")
+            except Exception:  # the stack still stops; the previous snapshot stays
+                log.exception("could not save the local stack's data")
         if self._gateway:
             self._gateway.stop()
             self._gateway = None
