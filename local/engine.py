@@ -32,6 +32,7 @@ log = logging.getLogger("local.engine")
 
 CACHE_DIR = Path(os.environ.get("SIA_CACHE_DIR") or Path.home() / ".cache" / "serverless-image-api")
 DEFAULT_SOCKET = "/var/run/docker.sock"
+BRIDGE = Path("/sys/class/net/docker0")
 
 
 class EngineUnavailable(RuntimeError):
@@ -134,6 +135,7 @@ class DockerEngine:
             # own session: a Ctrl-C meant for the caller must not kill the engine before its containers
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
         engine = cls(f"unix://{socket}", private=True, pid=proc.pid, work=work)
+        engine._made_bridge = not BRIDGE.exists()
         engine._lock = lock
         engine._proc = proc
         deadline = time.monotonic() + start_timeout
@@ -202,6 +204,9 @@ class DockerEngine:
                 os.kill(self.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         self.pid = None
+        if getattr(self, "_made_bridge", False) and BRIDGE.exists():
+            # dockerd leaves its default bridge behind; remove the one this engine created
+            subprocess.run(["ip", "link", "delete", BRIDGE.name], capture_output=True, check=False)  # noqa: S603, S607
         self._cleanup()
 
     def _cleanup(self) -> None:

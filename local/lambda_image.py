@@ -162,6 +162,11 @@ def ensure_base_image(engine: DockerEngine, *, allow_pull: bool | None = None) -
         build_rootfs(tarball, architecture, python_dir)
     log.info("importing %s as %s", tarball, tag)
     engine.docker("import", *(a for c in IMAGE_CHANGES for a in ("--change", c)), str(tarball), tag, timeout=600)
+    # Earlier recipes' images: untagged (an image still in use by another stays until it is not).
+    listed = engine.docker("images", IMAGE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout
+    stale = [ref for ref in listed.split() if ref != tag and f":3.12-{architecture}-" in ref]
+    if stale:
+        engine.docker("rmi", *stale, check=False)
     return tag
 
 
