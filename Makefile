@@ -17,8 +17,10 @@ PYTEST_ARGS ?=
 # see tests/conftest.py. XDIST= runs serially.
 XDIST ?= -n 2 --dist loadgroup
 BUILD_DIR := .aws-sam/build
+# The SAM CLI sends usage telemetry unless told not to: never.
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy
+.PHONY: help install dev sam-dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -64,8 +66,20 @@ $(UPPY_DIR)/node_modules/.installed: $(UPPY_DIR)/package.json $(UPPY_DIR)/packag
 
 uppy: $(UPPY_DIR)/node_modules/.installed ## install Uppy's AWS S3 plugin from npm for the browser uploader test
 
+containers: ## install Debian's docker.io, debootstrap and docker-compose (as root, when no Docker engine is reachable)
+	@if docker version >/dev/null 2>&1 && { docker compose version || command -v docker-compose; } >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "no Docker engine reachable and not root: the container tests will be skipped"; exit 0; fi; \
+	missing=""; command -v dockerd >/dev/null 2>&1 || missing="docker.io"; \
+	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing="$$missing debootstrap"; \
+	docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then echo "installing Debian's $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
 dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl-C stops)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local
+
+sam-dev: install $(SAM_VENV)/.installed containers ## the built functions in Lambda containers: sam local start-api + ingest from the queue (Ctrl-C stops)
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.samdev
 
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
@@ -98,7 +112,7 @@ scan: $(CHECKOV_VENV)/.installed ## checkov over template.yaml and infra/web-hos
 
 check-template: validate build ## every check of the template that needs no AWS account
 
-test: install browser uppy check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
+test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

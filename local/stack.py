@@ -15,7 +15,7 @@ from types import TracebackType
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY, cdn
+from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY, cdn, snapshot
 from .auth import LocalIssuer
 from .aws import LocalAwsServer, client, create_resources
 from .gateway import Gateway, GatewayServer
@@ -84,7 +84,10 @@ class LocalStack:
         does), a StageThrottle applies its own limits, False (the default, for tests) none."""
         self.root = Path(root).resolve()
         self.template_path = Path(template) if template else self.root / "template.yaml"
-        self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
+        # LOCAL_STATE_DIR / LOCAL_BIND_HOST / LOCAL_PERSIST_STATE: the container (Dockerfile) sets them.
+        self.state_dir = Path(state_dir or os.environ.get("LOCAL_STATE_DIR") or self.root / ".local")
+        self._bind_host = os.environ.get("LOCAL_BIND_HOST") or "127.0.0.1"
+        self._persist = os.environ.get("LOCAL_PERSIST_STATE", "").lower() == "true"
         self._port, self._moto_port = port, moto_port
         self._name_prefix = name_prefix
         self._with_pollers = pollers
@@ -105,8 +108,8 @@ class LocalStack:
     def start(self) -> LocalStack:
         try:
             # Bind both sockets first: resources and the issuer URL need the real ports.
-            self._aws = LocalAwsServer(port=self._moto_port)
-            self._gateway = GatewayServer(port=self._port)
+            self._aws = LocalAwsServer(host=self._bind_host, port=self._moto_port)
+            self._gateway = GatewayServer(host=self._bind_host, port=self._port)
             origins = [f"http://127.0.0.1:{self._gateway.port}", f"http://localhost:{self._gateway.port}"]
             self._aws.start()
             self.template = load(
@@ -116,6 +119,8 @@ class LocalStack:
                 name_prefix=self._name_prefix,
             )
             create_resources(self._aws.url, self.template, extra_cors_origins=origins)
+            if self._persist:
+                snapshot.restore(self._aws.url, self.state_dir / "data")
 
             self.environment = local_environment(self.template, self._aws.url)
             cdn_app = self._local_cdn() if self.environment.get("DELIVERY_MODE") == "cdn" else None
@@ -151,6 +156,11 @@ class LocalStack:
         for poller in self._pollers:
             poller.stop(timeout=2.0)
         self._pollers = []
+        if self._persist and self._aws and self.template:
+            try:
+                snapshot.save(self._aws.url, self.template, self.state_dir / "data")
+            except Exception:  # the stack still stops; the previous snapshot stays
+                log.exception("could not save the local stack's data")
         if self._gateway:
             self._gateway.stop()
             self._gateway = None

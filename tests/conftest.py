@@ -12,7 +12,7 @@ pytest_plugins = ["tests.harness.usecases"]
 
 # Every suite is named by its kind (docs/architecture.md, "Where a test goes"); the folder gives
 # each test its kind marker, so `-m unit`, `-m "not e2e"` and `make test-fast` select by kind.
-KINDS = {"unit", "integration", "e2e", "browser", "template", "local"}
+KINDS = {"unit", "integration", "e2e", "browser", "template", "local", "containers"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -26,6 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # spread test by test.
         if "browser" in parts:
             item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "containers" in parts:
+            # One Docker engine per session: a second worker would start a second private one.
+            item.add_marker(pytest.mark.xdist_group("containers"))
         elif "e2e" in parts:
             item.add_marker(pytest.mark.xdist_group("/".join(parts)))
 

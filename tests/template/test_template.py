@@ -172,7 +172,22 @@ def test_tracing_and_metrics_namespace(sam_template: dict[str, Any]) -> None:
     fn = sam_template["Globals"]["Function"]
     assert fn["Tracing"] == "Active"
     assert fn["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
-    assert fn["Runtime"] == "python3.12" and fn["Architectures"] == ["arm64"]
+    assert fn["Runtime"] == "python3.12" and fn["Architectures"] == [{"Ref": "Architecture"}]
+
+
+def test_architecture_is_a_parameter_every_function_and_layer_follows(sam_template: dict[str, Any]) -> None:
+    """arm64 in AWS by default; the local container build passes the machine's own."""
+    assert sam_template["Parameters"]["Architecture"]["Default"] == "arm64"
+    layers = _res(sam_template, "AWS::Serverless::LayerVersion")
+    assert layers
+    for lid, layer in layers.items():
+        assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}], lid
+        assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}, lid
+    for lid, fn in _res(sam_template, "AWS::Serverless::Function").items():
+        assert "Architectures" not in fn["Properties"], f"{lid} overrides the global Architectures"
+    # sam build gives a makefile build no architecture: the ML layer's Makefile defaults to the same.
+    makefile = (REPO_ROOT / "layers" / "ml" / "Makefile").read_text()
+    assert "LAMBDA_ARCHITECTURE ?= arm64" in makefile
 
 
 def test_predict_concurrency_parameters_are_wired(sam_template: dict[str, Any], translated: dict[str, Any]) -> None:

@@ -1,0 +1,431 @@
+"""`make sam-dev`: the built functions in Lambda containers behind `sam local start-api`.
+
+What runs (same interface as `make dev`: the page and API on $PORT, the AWS endpoint on $MOTO_PORT):
+
+- the local AWS endpoint (local/aws.py) on 127.0.0.1:$MOTO_PORT for this machine and the browser,
+  and the same endpoint on the Docker bridge's gateway address, which is how the containers reach
+  it (their AWS_ENDPOINT_URL, through `--env-vars`, which applies because template.yaml declares
+  the variable);
+- `sam build` of template.yaml for this machine's architecture (the Architecture parameter);
+- `sam local start-api` over the built functions and layers in containers of the Lambda base image
+  (local/lambda_image.py);
+- `sam local start-lambda`, which the SQS poller (local/poller.py) invokes IngestFunction through,
+  as the event source mapping invokes it in AWS: a real S3 notification on the real queue;
+- a front door on 127.0.0.1:$PORT: the web page, `/_local/token`, and every API route, whose
+  bearer token it verifies (sam local runs no JWT authorizer) before passing the request to
+  `sam local start-api`. Presigned URLs made in a container name the bridge address; the front
+  door hands the browser the loopback one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+from werkzeug.wrappers import Request, Response
+
+from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
+from .auth import AuthError, LocalIssuer
+from .aws import LocalAwsServer, _quiet_handler, create_resources
+from .engine import DockerEngine
+from .gateway import Gateway, GatewayServer, problem
+from .lambda_image import ensure_base_image, find_python312
+from .poller import SqsPoller, pollers_for
+from .server import BackgroundServer
+from .stack import DEFAULT_AUDIENCE, local_environment
+from .template import FunctionSpec, LocalTemplate, load
+
+log = logging.getLogger("local.samdev")
+
+SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
+# Never send the SAM CLI's usage telemetry anywhere.
+SAM_ENV = {"SAM_CLI_TELEMETRY": "0", "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "host"}
+# requests decodes a compressed body: its encoding header no longer applies
+RESPONSE_DROPPED = {*HOP_BY_HOP, "content-encoding"}
+
+
+def sam_env(engine: DockerEngine) -> dict[str, str]:
+    """The SAM CLI's environment: this engine, moto's test credentials (SAM hands them to the
+    containers; the local endpoint checks POST policies against them), no telemetry, no profile."""
+    env = {**engine.env, **SAM_ENV, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+@dataclass
+class LocalBuild:
+    """What `sam local` runs: the built template for one architecture and the base image."""
+
+    engine: DockerEngine
+    architecture: str
+    image: str
+    template: Path
+
+    @property
+    def overrides(self) -> list[str]:
+        return ["--parameter-overrides", f"Architecture={self.architecture}"]
+
+
+def sam_build(architecture: str, root: Path = REPO_ROOT) -> Path:
+    """`sam build` for `architecture` into .aws-sam/local-<arch>/ (cached between runs)."""
+    out = root / ".aws-sam" / f"local-{architecture}"
+    env = {
+        **os.environ,
+        **SAM_ENV,
+        "PATH": f"{find_python312()}{os.pathsep}{os.environ.get('PATH', '')}",
+        "LAMBDA_ARCHITECTURE": architecture,  # the ML layer's Makefile picks its wheels by it
+    }
+    args = [str(SAM), "build", "--template", str(root / "template.yaml"), "--build-dir", str(out / "build")]
+    args += ["--cache-dir", str(out / "cache"), "--cached", "--parallel"]
+    args += ["--parameter-overrides", f"Architecture={architecture}"]
+    result = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"sam build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return out / "build" / "template.yaml"
+
+
+def prepare(engine: DockerEngine) -> LocalBuild:
+    architecture = engine.architecture()
+    image = ensure_base_image(engine)
+    return LocalBuild(engine, architecture, image, sam_build(architecture))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def write_env_vars(path: Path, environment: Mapping[str, str | None]) -> Path:
+    """An `--env-vars` file: the same values for every function (SAM applies only declared ones)."""
+    path.write_text(json.dumps({"Parameters": {k: v for k, v in environment.items() if v is not None}}, indent=2))
+    return path
+
+
+class SamLocal:
+    """One `sam local start-api|start-lambda` process, in its own process group."""
+
+    def __init__(self, command: str, build: LocalBuild, env_vars: Path, log_path: Path, port: int = 0) -> None:
+        self.command, self.build = command, build
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._args = [
+            str(SAM),
+            "local",
+            command,
+            "--template",
+            str(build.template),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--env-vars",
+            str(env_vars),
+            "--invoke-image",
+            build.image,
+            "--skip-pull-image",
+            # Containers start on first use and stay up: a request after the first is answered warm.
+            "--warm-containers",
+            "LAZY",
+            *build.overrides,
+        ]
+
+    def start(self, timeout: float = 120.0) -> SamLocal:
+        with open(self._log_path, "ab") as out:
+            self._proc = subprocess.Popen(  # noqa: S603
+                self._args, env=sam_env(self.build.engine), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"sam local {self.command} exited: {self._log_path.read_text()[-3000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"sam local {self.command} did not listen within {timeout:.0f} s")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGINT as Ctrl-C: the SAM CLI then removes its warm containers itself."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+class LambdaInvoker:
+    """What the poller calls instead of an in-process handler: Lambda's Invoke API of
+    `sam local start-lambda`. An unhandled function error raises, so the batch is retried."""
+
+    def __init__(self, url: str) -> None:
+        self._client = boto3.client(
+            "lambda",
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+            config=Config(read_timeout=300, connect_timeout=5, retries={"max_attempts": 0}),
+        )
+
+    def invoke(self, fn: FunctionSpec, event: dict[str, Any]) -> Any:
+        reply = self._client.invoke(FunctionName=fn.logical_id, Payload=json.dumps(event).encode())
+        payload = reply["Payload"].read()
+        if reply.get("FunctionError"):
+            raise RuntimeError(f"{fn.logical_id} failed in its container: {payload[:2000]!r}")
+        return json.loads(payload) if payload else None
+
+
+class FrontDoor(Gateway):
+    """The local gateway's page, token routes, CORS and JWT check, with every API route answered
+    by `sam local start-api` instead of an in-process handler."""
+
+    def __init__(
+        self,
+        template: LocalTemplate,
+        issuer: LocalIssuer,
+        api_url: str,
+        rewrites: Mapping[str, str],
+        web_dir: Path | None,
+        origins: list[str],
+    ) -> None:
+        super().__init__(template, None, issuer, web_dir, origins)  # type: ignore[arg-type]
+        self.api_url = api_url
+        self.rewrites = dict(rewrites)
+        self._session = requests.Session()
+
+    def dispatch(self, request: Request) -> Response:
+        origin = request.headers.get("Origin")
+        compiled, _, _ = self.router.match(request.method, request.path)
+        if compiled is None or request.path.startswith("/_local/") or request.method == "OPTIONS":
+            return super().dispatch(request)  # page, token, preflight, 404/405
+        if compiled.route.protected:
+            try:
+                self.issuer.verify(request.headers.get("Authorization"))
+            except AuthError as exc:
+                return self._with_cors(
+                    problem(
+                        401,
+                        "unauthorized",
+                        "Missing or invalid token",
+                        str(exc),
+                        {"WWW-Authenticate": 'Bearer realm="image-api"'},
+                    ),
+                    origin,
+                )
+        raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        try:
+            reply = self._session.request(
+                request.method,
+                self.api_url + raw_uri,
+                headers=headers,
+                data=request.get_data(cache=True),
+                allow_redirects=False,
+                timeout=330,
+            )
+        except requests.RequestException as exc:
+            return self._with_cors(problem(502, "bad-gateway", "Bad gateway", f"sam local start-api: {exc}"), origin)
+        response = Response(self._rewrite(reply.content), status=reply.status_code)
+        response.headers.clear()
+        for name, value in reply.raw.headers.items():
+            if name.lower() not in RESPONSE_DROPPED:
+                response.headers.add(name, self._rewrite(value.encode()).decode())
+        return self._with_cors(response, origin)
+
+    def _rewrite(self, data: bytes) -> bytes:
+        for inside, outside in self.rewrites.items():
+            data = data.replace(inside.encode(), outside.encode())
+        return data
+
+
+class SamDev:
+    """Everything `make sam-dev` runs; `with SamDev() as dev: dev.api_url ...` in tests."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        moto_port: int = 0,
+        *,
+        build: LocalBuild | None = None,
+        state_dir: Path | None = None,
+        caller_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._port, self._moto_port = port, moto_port
+        self.build = build
+        self.state_dir = state_dir or REPO_ROOT / ".local"
+        self._caller_env = os.environ if caller_env is None else caller_env
+        self._own_engine: DockerEngine | None = None
+        self._aws: LocalAwsServer | None = None
+        self._aws_bridge: BackgroundServer | None = None
+        self._front: GatewayServer | None = None
+        self._sam: list[SamLocal] = []
+        self._pollers: list[SqsPoller] = []
+        self._work = Path(tempfile.mkdtemp(prefix="sia-samdev-"))
+        self.template: LocalTemplate | None = None
+        self.issuer: LocalIssuer | None = None
+        self.environment: dict[str, str | None] = {}
+        self.container_aws_url = ""
+
+    def start(self) -> SamDev:
+        try:
+            if self.build is None:
+                self._own_engine = DockerEngine.acquire()
+                self.build = prepare(self._own_engine)
+            engine = self.build.engine
+            gateway_ip = engine.bridge_gateway()
+            self._aws = LocalAwsServer(port=self._moto_port)
+            self._aws_bridge = BackgroundServer(
+                self._aws.app, gateway_ip, self._aws.port, name="local-aws-bridge", request_handler=_quiet_handler()
+            )
+            self.container_aws_url = f"http://{gateway_ip}:{self._aws.port}"
+            self._front = GatewayServer(port=self._port)
+            origins = [f"http://127.0.0.1:{self._front.port}", f"http://localhost:{self._front.port}"]
+            self._aws.start()
+            self._aws_bridge.start()
+            self.template = load(REPO_ROOT / "template.yaml", aws_url=self._aws.url)
+            create_resources(self._aws.url, self.template, extra_cors_origins=origins)
+            self.environment = local_environment(self.template, self.container_aws_url, self._caller_env)
+            env_vars = write_env_vars(self._work / "env.json", self.environment)
+            sam_log = self.state_dir / "sam-local.log"
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            api = SamLocal("start-api", self.build, env_vars, sam_log)
+            lam = SamLocal("start-lambda", self.build, env_vars, sam_log)
+            self._sam = [api, lam]
+            for process in self._sam:
+                process.start()
+            self.issuer = LocalIssuer(
+                self.state_dir,
+                issuer=f"{self._front.url}/_local",
+                audience=self.template.jwt_audience or [DEFAULT_AUDIENCE],
+            )
+            self._front.app = FrontDoor(
+                self.template,
+                self.issuer,
+                api.url,
+                {self.container_aws_url: self._aws.url},
+                REPO_ROOT / "web",
+                origins,
+            )
+            self._front.start()
+            invoker = LambdaInvoker(lam.url)
+            # A message stays invisible while its batch runs in a (possibly cold) container.
+            timeout = max((fn.timeout_s for fn in self.template.functions.values() if fn.sqs_triggers), default=30)
+            self._pollers = pollers_for(self.template, invoker, self._aws.url, visibility_timeout=timeout + 30)  # type: ignore[arg-type]
+            for poller in self._pollers:
+                poller.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.request_stop()
+        for poller in self._pollers:
+            poller.stop(timeout=2.0)
+        self._pollers = []
+        for process in self._sam:
+            process.stop()
+        self._sam = []
+        if self.build is not None and self.build.engine.private:
+            self.build.engine.remove_containers("sam.cli.container.type=lambda")
+        for server in (self._front, self._aws_bridge, self._aws):
+            if server is not None:
+                server.stop()
+        self._front = self._aws_bridge = self._aws = None
+        if self._own_engine is not None:
+            self._own_engine.stop()
+            self._own_engine = None
+        with contextlib.suppress(OSError):
+            for child in self._work.iterdir():
+                child.unlink()
+            self._work.rmdir()
+
+    def __enter__(self) -> SamDev:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        assert self._front is not None, "sam-dev is not running"
+        return self._front.url
+
+    @property
+    def aws_url(self) -> str:
+        assert self._aws is not None, "sam-dev is not running"
+        return self._aws.url
+
+    @property
+    def start_api_url(self) -> str:
+        return self._sam[0].url
+
+    def token(self, sub: str = "dev", ttl: int = 3600) -> str:
+        assert self.issuer is not None, "sam-dev is not running"
+        return self.issuer.issue_token(sub, ttl=ttl)
+
+
+def main() -> int:
+    """`make sam-dev`: run until Ctrl-C."""
+    import sys
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5070"))
+    if moto_port == 5060:
+        print("MOTO_PORT=5060 is refused by browsers; choose another port", file=sys.stderr)
+        return 2
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    print("preparing: Docker engine, Lambda base image, sam build (the first run takes a few minutes)", flush=True)
+    with SamDev(port=port, moto_port=moto_port) as dev:
+        print(
+            f"""
+  image API (sam local)  {dev.api_url}/   (web page; API routes answered by sam local start-api)
+  local AWS (moto)       {dev.aws_url}   (containers: {dev.container_aws_url})
+  sam local start-api    {dev.start_api_url}   (behind the page's front door, which checks tokens)
+  token for 'dev'        {dev.api_url}/_local/token?sub=dev
+  sam local log          {dev.state_dir / "sam-local.log"}
+
+  export TOKEN={dev.token("dev")}
+
+  Ctrl-C to stop.
+""",
+            flush=True,
+        )
+        stopped.wait()
+        print("stopping sam-dev (sam local removes its containers)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
