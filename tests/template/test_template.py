@@ -22,6 +22,17 @@ def _functions(sam: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- identity
 
 
+def test_no_function_claims_to_run_under_sam_local(sam_template: dict[str, Any]) -> None:
+    # AWS_SAM_LOCAL=true makes a function take the owner from an unverified token (imageapi.http.api:
+    # only `sam local` sets it, in its own containers); the deployed stack must never set it.
+    env_blocks = [sam_template.get("Globals", {}).get("Function", {}).get("Environment", {})]
+    env_blocks += [
+        r["Properties"].get("Environment", {}) for r in _res(sam_template, "AWS::Serverless::Function").values()
+    ]
+    for block in env_blocks:
+        assert "AWS_SAM_LOCAL" not in block.get("Variables", {})
+
+
 def test_authorizer_defaults_to_the_stacks_cognito_pool(sam_template: dict[str, Any]) -> None:
     conds = sam_template["Conditions"]
     assert conds["UseCognitoIssuer"] == {"Fn::Equals": [{"Ref": "JwtIssuer"}, ""]}
