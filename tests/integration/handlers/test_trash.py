@@ -170,3 +170,29 @@ def test_the_trash_pages_newest_deletion_first(api: Any, aws: Any, ingest: Any) 
     api.call(
         "list", "list_images.json", query={"status": "ready", "cursor": first["next_cursor"]}, sub=owner
     ).assert_problem(400)
+
+
+def test_same_bytes_twice_the_newer_copy_keeps_the_duplicate_marker(api: Any, aws: Any, ingest: Any) -> None:
+    owner = "trash-twins"
+    data = jpeg(90, 90)
+    sha = hashlib.sha256(data).hexdigest()
+    older = ready_image(api, aws, ingest, owner=owner, data=data, title="older")
+    newer = ready_image(api, aws, ingest, owner=owner, data=data, title="newer")  # no sha256 declared: no dedupe
+
+    def marker() -> str | None:
+        found = [i for i in table_items(aws, owner) if i["sk"]["S"] == f"SHA256#{sha}"]
+        return found[0]["image_id"]["S"] if found else None
+
+    assert marker() == newer["id"]
+    # Trashing the older copy leaves the newer copy's marker alone (its condition fails; the
+    # transaction commits without it) ...
+    assert api.call("image", "image_delete.json", path=f"/images/{older['id']}", sub=owner).status == 204
+    assert marker() == newer["id"] and quota(aws, owner)[0] == 1
+    # ... and restoring it does not take the marker over: one marker, still the newer image's.
+    assert api.call("image", "image_restore.json", path=f"/images/{older['id']}/restore", sub=owner).status == 200
+    assert marker() == newer["id"] and quota(aws, owner)[0] == 2
+    # Trash the newer one: its marker goes; restore it: its marker comes back.
+    api.call("image", "image_delete.json", path=f"/images/{newer['id']}", sub=owner)
+    assert marker() is None
+    api.call("image", "image_restore.json", path=f"/images/{newer['id']}/restore", sub=owner)
+    assert marker() == newer["id"]
