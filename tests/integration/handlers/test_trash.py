@@ -9,7 +9,7 @@ import boto3
 from imageapi.domain import keys
 from tests.harness.images import jpeg
 from tests.integration.handlers.test_lifecycle import fetch_presigned, ready_image, table_items
-from tests.integration.handlers.test_spine import create, objects
+from tests.integration.handlers.test_spine import create, objects, put_incoming
 
 
 def versions(aws: Any, prefix: str) -> list[tuple[str, bool]]:
@@ -58,6 +58,11 @@ def test_delete_restore_round_trip(api: Any, aws: Any, ingest: Any) -> None:
     api.call("image", "image_get.json", path=path, sub=owner).assert_problem(404)
     api.call("analyse", "analyse_get.json", path=f"{path}/analysis", sub=owner).assert_problem(404)
     api.call("download", "download_get.json", path=f"{path}/download", sub=owner).assert_problem(404)
+    api.call("download", "download_get.json", path=f"{path}/download", query={"w": "30"}, sub=owner).assert_problem(404)
+    api.call("update", "update_patch.json", path=path, body={"title": "renamed"}, sub=owner).assert_problem(404)
+    # Bytes arriving late for a trashed id (a redelivery) are an orphan: nothing comes back to life.
+    ingest(put_incoming(aws, owner, image_id, data))
+    assert objects(aws, keys.incoming_key(owner, image_id)) == []
     assert listed(api, owner) == [] and listed(api, owner, q="harbour") == [] and listed(api, owner, q="ha") == []
     assert listed(api, owner, status="ready") == []
     assert quota(aws, owner) == (0, 0)
