@@ -95,6 +95,7 @@ ROUTE_ERRORS: dict[tuple[str, str], list[int]] = {
     ("get", "/list_images"): [400, 422],
     ("get", "/images/{image_id}"): [404],
     ("delete", "/images/{image_id}"): [404],
+    ("post", "/images/{image_id}/restore"): [404, 429],  # not in the trash (or past its window); over quota
     ("patch", "/images/{image_id}"): [400, 404, 409, 422],
     ("get", "/images/{image_id}/analysis"): [404, 409],
     ("get", "/analyse_image"): [404, 409, 422],

@@ -5,6 +5,7 @@ import { createAuth } from "./js/auth.js";
 import { Messages } from "./js/messages.js";
 import { Gallery } from "./js/gallery.js";
 import { Tasks } from "./js/tasks.js";
+import { Trash } from "./js/trash.js";
 import { loadFileTypes } from "./js/upload.js";
 import { Viewer } from "./js/viewer.js";
 import { debounce, formatBytes, parseResize, titleFromFilename, titleFromUrl, validateTitle } from "./js/util.js";
@@ -206,7 +207,8 @@ async function main() {
     onOpen: (id) => viewer.open(id, gallery.button(id)),
   });
   const tasks = new Tasks({ api, messages, gallery, list: $("#activity"), wrap: $("#activity-wrap") });
-  const realViewer = new Viewer({ api, messages, gallery });
+  const trash = new Trash({ api, messages, gallery });
+  const realViewer = new Viewer({ api, messages, gallery, onDeleted: (image) => trash.deleted(image) });
   viewer.open = (id, opener) => realViewer.open(id, opener);
 
   setupUser({ auth, gallery, messages });

@@ -1,8 +1,11 @@
-"""GET and DELETE /images/{id} (SPEC §3.4)."""
+"""GET and DELETE /images/{id} (SPEC §3.4), and POST /images/{id}/restore (the trash)."""
+
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from imageapi.context import image_service
+from imageapi.context import image_service, trash_service
 from imageapi.domain.models import ImageOut
 from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, lambda_entry
 
@@ -14,10 +17,24 @@ def get_image(image_id: str) -> ImageOut:
     return ImageOut.of(image_service().get_image(current_owner(app), image_id))
 
 
-@app.delete("/images/<image_id>", summary="Delete an image", responses={204: {"description": "Deleted"}})
-def delete_image(image_id: str) -> Response[None]:
-    image_service().delete_image(current_owner(app), image_id)
+@app.delete(
+    "/images/<image_id>",
+    summary="Delete an image (into the trash, or permanently)",
+    responses={204: {"description": "Deleted"}},
+)
+def delete_image(
+    image_id: str,
+    permanent: Annotated[
+        bool, Query(description="true: remove every object version and record at once, also from the trash")
+    ] = False,
+) -> Response[None]:
+    trash_service().delete(current_owner(app), image_id, permanent=permanent)
     return Response(status_code=204, headers=SECURITY_HEADERS)
+
+
+@app.post("/images/<image_id>/restore", summary="Restore an image from the trash")
+def restore_image(image_id: str) -> ImageOut:
+    return ImageOut.of(trash_service().restore(current_owner(app), image_id))
 
 
 handler = lambda_entry(app)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from imageapi.context import image_service
+from imageapi.context import image_service, trash_service
 from imageapi.domain.models import ImagePage, ImageStatus
 from imageapi.http.api import build_resolver, current_owner, lambda_entry
 
@@ -18,6 +18,8 @@ def list_images(
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     status: Annotated[ImageStatus | None, Query()] = None,
 ) -> ImagePage:
+    if status is ImageStatus.deleted:  # the trash: newest deletion first (domain/trash)
+        return trash_service().list_trash(current_owner(app), limit=limit, cursor=cursor, query=q)
     return image_service().list_images(current_owner(app), limit=limit, cursor=cursor, status=status, query=q)
 
 

@@ -60,12 +60,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *SIGNS_RENDITIONS,
     },
     "ImageFunction": {
-        # Query: delete finds the image's prediction records (one per task and model version).
-        *(("dynamodb:" + a, T) for a in ("GetItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "Query")),
+        # Query: delete finds the image's prediction records (one per task and model version);
+        # PutItem: the trash item and the restored record.
+        *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "Query")),
         ("s3:ListBucket", B),
-        ("s3:DeleteObject", INC),
-        ("s3:DeleteObject", ORIG),
-        ("s3:DeleteObject", REND),
+        # Versions: restore removes delete markers, a permanent delete removes every version.
+        ("s3:ListBucketVersions", B),
+        *(("s3:" + a, p) for a in ("DeleteObject", "DeleteObjectVersion") for p in (INC, ORIG, REND)),
         *SIGNS_RENDITIONS,
     },
     "UpdateFunction": {

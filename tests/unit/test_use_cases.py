@@ -1,6 +1,6 @@
 """The use cases (imageapi.domain.images, .ingest, .predictions) on the in-memory fakes of the
 repository and object store, with real Pillow: create, direct upload, URL import, ingest,
-duplicates, quota, change, download, delete, predictions. No server runs here."""
+duplicates, quota, change, download, predictions (delete: test_trash.py). No server runs here."""
 
 from collections.abc import Callable
 from typing import Any
@@ -250,17 +250,6 @@ def test_on_demand_transforms_render_once_and_respect_the_cap(
         service.download(OWNER, image_id, Variant.original, Transform(width=width + 60))
     with pytest.raises(TooManyRequests):
         service.download(OWNER, image_id, Variant.original, Transform(width=10))
-
-
-def test_delete_removes_objects_record_quota_and_duplicate_marker(
-    service: ImageService, store: MemoryObjectStore, repository: MemoryRepository, ingest_all: Callable[[], None]
-) -> None:
-    image_id = _ready(service, ingest_all, jpeg(64, 64))
-    service.delete_image(OWNER, image_id)
-    assert store.keys() == [] and repository.records == {} and repository.markers == {}
-    assert repository.usage[OWNER] == (0, 0)
-    with pytest.raises(NotFound):
-        service.delete_image(OWNER, image_id)
 
 
 # ---------------------------------------------------------------- predictions

@@ -88,6 +88,10 @@ export class Api {
   analysis(id) { return this.request("GET", `/images/${encodeURIComponent(id)}/analysis`); }
   patch(id, changes) { return this.request("PATCH", `/images/${encodeURIComponent(id)}`, { body: changes }); }
   remove(id) { return this.request("DELETE", `/images/${encodeURIComponent(id)}`); }
+  /** DELETE ...?permanent=true: every object and record at once, also from the trash. */
+  purge(id) { return this.request("DELETE", `/images/${encodeURIComponent(id)}`, { query: { permanent: "true" } }); }
+  /** POST /images/{id}/restore: back from the trash (404 once its window ended). */
+  restore(id) { return this.request("POST", `/images/${encodeURIComponent(id)}/restore`); }
 
   /** GET /images/{id}/download?redirect=false → {url, expires_at}. */
   downloadUrl(id, params = { variant: "display" }) {

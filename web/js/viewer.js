@@ -13,7 +13,8 @@ function facts(dl, rows) {
 }
 
 export class Viewer {
-  constructor({ api, messages, gallery }) {
+  constructor({ api, messages, gallery, onDeleted }) {
+    this.onDeleted = onDeleted; // the trash's "Undo" message (trash.js)
     this.api = api;
     this.messages = messages;
     this.gallery = gallery;
@@ -251,7 +252,8 @@ export class Viewer {
     yes.disabled = true;
     try {
       await this.api.remove(image.id);
-      this.messages.success("Deleted", `“${image.title}” was deleted.`);
+      if (this.onDeleted) this.onDeleted(image);
+      else this.messages.success("Deleted", `“${image.title}” was deleted.`);
     } catch (err) {
       if (err.status !== 404) { this.messages.problem(err, "Delete failed"); return; }
     } finally {

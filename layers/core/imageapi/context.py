@@ -13,13 +13,16 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from imageapi.adapters.dynamodb import DynamoImageRepository
+from imageapi.adapters.dynamodb.trash import DynamoTrash
 from imageapi.adapters.s3 import S3ObjectStore
+from imageapi.adapters.s3_versions import S3ObjectVersions
 from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.images import ImageService
 from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
 from imageapi.domain.ports import ProcessedUpload, RenderedImage
 from imageapi.domain.predictions import PredictionService
+from imageapi.domain.trash import TrashService
 from imageapi.settings import get_settings
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
@@ -114,6 +117,18 @@ def image_service() -> ImageService:
 
 
 @cache
+def trash_service() -> TrashService:
+    settings = get_settings()
+    return TrashService(
+        repository=repository(),
+        bin=DynamoTrash(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret)),
+        store=object_store(),
+        versions=S3ObjectVersions(s3_client(), settings.bucket_name),
+        settings=settings,
+    )
+
+
+@cache
 def ingestor() -> Ingestor:
     return Ingestor(repository=repository(), store=object_store(), settings=get_settings(), process=_process_upload)
 
@@ -132,5 +147,6 @@ def rebuild() -> None:
     forget: list[Callable[[], None]] = [get_settings.cache_clear, _boto_config.cache_clear, s3_client.cache_clear]
     forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
     forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
+    forget += [trash_service.cache_clear]
     for clear in forget:
         clear()

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = Field(900, ge=60, le=900)
     download_url_ttl_seconds: int = Field(300, ge=1, le=3600)
     pending_ttl_seconds: int = Field(86_400, ge=60)
+    # Deleted images stay restorable this long (template parameter TrashRetentionDays); a
+    # fraction of a day is accepted so the local stack and tests can watch a window end.
+    trash_retention_days: float = Field(30, ge=0)
 
     # Signs list cursors so a client cannot forge or tamper with them.
     cursor_secret: str = Field("local-development-cursor-secret", min_length=16)

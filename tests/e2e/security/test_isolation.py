@@ -28,6 +28,8 @@ ID_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PATCH", "/images/{id}", {"json": {"title": "stolen"}}),
     ("PATCH", "/images/{id}", {"json": {"width": 10}}),
     ("DELETE", "/images/{id}", {}),
+    ("DELETE", "/images/{id}", {"params": {"permanent": "true"}}),
+    ("POST", "/images/{id}/restore", {}),
     ("GET", "/images/{id}/analysis", {}),
     ("GET", "/images/{id}/download", {}),
     ("GET", "/images/{id}/download", {"params": {"variant": "original", "redirect": "false"}}),
@@ -100,6 +102,26 @@ def test_lists_and_searches_never_cross_owners(
     assert b_image in ids(owner_b, "/images", q="shared")
     assert b_image not in ids(owner_a, "/list_images", limit="100")
     assert a_images["ready"] not in ids(owner_b, "/list_images", limit="100")
+
+
+def test_a_foreign_trashed_image_is_404_everywhere_and_never_listed(owner_a: Client, owner_b: Client) -> None:
+    trashed = _upload(owner_a, "shared title trashed")
+    assert owner_a.request("DELETE", f"/images/{trashed}").status_code == 204
+    for method, path, kwargs in [
+        ("POST", "/images/{}/restore", {}),
+        ("DELETE", "/images/{}", {"params": {"permanent": "true"}}),
+        ("GET", "/images/{}", {}),
+    ]:
+        foreign = owner_b.request(method, path.format(trashed), **kwargs)
+        unknown = owner_b.request(method, path.format(UNKNOWN_ID), **kwargs)
+        assert_problem(foreign, 404)
+        assert _shape(foreign, trashed) == _shape(unknown, UNKNOWN_ID)
+    b_trash = owner_b.request("GET", "/images", params={"status": "deleted", "limit": "100"}).json()["items"]
+    assert trashed not in {item["id"] for item in b_trash}
+    a_trash = owner_a.request("GET", "/images", params={"status": "deleted", "limit": "100"}).json()["items"]
+    assert trashed in {item["id"] for item in a_trash}
+    # A's trash is intact: A restores it.
+    assert owner_a.request("POST", f"/images/{trashed}/restore").status_code == 200
 
 
 def test_a_cursor_only_continues_its_owners_listing(owner_a: Client, owner_b: Client, a_images: dict) -> None:
@@ -216,6 +238,7 @@ ROUTES = [
     ("GET", f"/images/{UNKNOWN_ID}"),
     ("PATCH", f"/images/{UNKNOWN_ID}"),
     ("DELETE", f"/images/{UNKNOWN_ID}"),
+    ("POST", f"/images/{UNKNOWN_ID}/restore"),
     ("GET", f"/images/{UNKNOWN_ID}/analysis"),
     ("GET", f"/images/{UNKNOWN_ID}/download"),
     ("POST", f"/images/{UNKNOWN_ID}/predictions"),

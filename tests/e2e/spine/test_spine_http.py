@@ -123,3 +123,33 @@ def test_service_routes(stack: Any) -> None:
     docs = anonymous.request("GET", "/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+
+
+def test_delete_undo_over_http_brings_back_the_same_bytes(alice: Client) -> None:
+    import hashlib
+
+    data = jpeg(640, 480)
+    created = presign(alice, "Spine trash", data)
+    image_id = created["image"]["id"]
+    assert post_form(created["upload"], data).status_code == 204
+    assert alice.wait_for(image_id)["status"] == "ready"
+    analysis = alice.request("GET", f"/images/{image_id}/analysis").json()
+
+    assert alice.request("DELETE", f"/images/{image_id}").status_code == 204
+    assert_problem(alice.request("GET", f"/images/{image_id}"), 404)
+    assert_problem(alice.request("DELETE", f"/images/{image_id}"), 404)
+    listed = alice.request("GET", "/images", params={"limit": 100}).json()["items"]
+    assert image_id not in [item["id"] for item in listed]
+    compat = alice.request("GET", "/list_images", params={"limit": 100}).json()["images"]
+    assert image_id not in [item["image_id"] for item in compat]
+    trash = alice.request("GET", "/images", params={"status": "deleted"}).json()["items"]
+    assert image_id in [item["id"] for item in trash]
+
+    restored = alice.request("POST", f"/images/{image_id}/restore")
+    assert restored.status_code == 200 and restored.json()["status"] == "ready"
+    assert alice.request("GET", f"/images/{image_id}/analysis").json() == analysis
+    link = alice.request("GET", f"/images/{image_id}/download", params={"variant": "original", "redirect": "false"})
+    original = requests.get(link.json()["url"], timeout=10).content
+    assert hashlib.sha256(original).digest() == hashlib.sha256(data).digest()
+    assert alice.request("DELETE", f"/images/{image_id}", params={"permanent": "true"}).status_code == 204
+    assert_problem(alice.request("POST", f"/images/{image_id}/restore"), 404)

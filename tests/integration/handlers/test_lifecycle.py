@@ -322,8 +322,8 @@ def test_delete_leaves_nothing_behind(api: Any, aws: Any, ingest: Any) -> None:
     assert reply.status == 204 and not reply.text
     assert objects(aws, f"renditions/{token}/") == [] and objects(aws, f"originals/{token}/") == []
     assert objects(aws, f"incoming/{token}/") == []
-    leftovers = [i for i in table_items(aws, owner) if i["sk"]["S"] != "QUOTA"]
-    assert leftovers == [], "record, title index and dedupe marker are gone"
+    leftovers = [i["sk"]["S"] for i in table_items(aws, owner) if i["sk"]["S"] != "QUOTA"]
+    assert leftovers == [f"TRASH#{ready['id']}"], "record, title index and dedupe marker are gone; the trash item stays"
     quota = next(i for i in table_items(aws, owner) if i["sk"]["S"] == "QUOTA")
     assert (quota["images"]["N"], quota["bytes"]["N"]) == ("0", "0")
     api.call("image", "image_delete.json", path=path, sub=owner).assert_problem(404)

@@ -93,3 +93,41 @@ def test_a_common_word_search_pages_with_bounded_reads(repository: DynamoImageRe
     assert [r.id for r in page.records + second.records] == sorted(
         (r.id for r in page.records + second.records), reverse=True
     )
+
+
+def test_a_trash_page_reads_limit_plus_one(aws: Any) -> None:
+    from datetime import timedelta
+
+    from imageapi.adapters.dynamodb.trash import DynamoTrash
+
+    owner, table = "trash-collector", os.environ["TABLE_NAME"]
+    codec = CursorCodec("read-cost-test-secret")
+    repo, trash = DynamoImageRepository(dynamodb_client(), table, codec), DynamoTrash(dynamodb_client(), table, codec)
+    now = datetime.now(UTC)
+    records = [
+        ImageRecord(
+            id=new_image_id(1_700_000_000_000 + n),
+            owner=owner,
+            title=f"item {n}",
+            status=ImageStatus.ready,
+            content_type="image/jpeg",
+            declared_bytes=1,
+            created_at=now,
+            updated_at=now,
+        )
+        for n in range(400)
+    ]
+    repo.bulk_load(records)
+    for n, record in enumerate(records[:60]):  # the 10 oldest deletions are past their window
+        deleted = now - timedelta(days=40 if n < 10 else 1, seconds=-n)
+        assert trash.trash(record, deleted_at=deleted, purge_at=deleted + timedelta(days=30))
+    page = trash.list_trash(owner, limit=20, cursor=None, query=None, now=now)
+    assert [t.record.id for t in page.items] == [r.id for r in reversed(records[40:60])] and page.scanned <= 21
+    second = trash.list_trash(owner, limit=20, cursor=page.next_cursor, query=None, now=now)
+    assert len(second.items) == 20 and second.scanned <= 21
+    live = repo.list_page(owner, limit=25, cursor=None, status=None, query=None)
+    assert (
+        len(live.records) == 25
+        and live.scanned <= 26
+        and {r.id for r in live.records}.isdisjoint(r.id for r in records[:60])
+    )

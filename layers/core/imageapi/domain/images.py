@@ -187,15 +187,6 @@ class ImageService:
         rendered = self.renderer.render(original, width=resize.width, height=resize.height, fit=resize.fit.value)
         return store_rendition(self.store, record.owner, record.id, "display", rendered)
 
-    def delete_image(self, owner: str, image_id: str) -> None:
-        """SPEC §3.4: every object, then the record (so a failed delete can simply be retried)."""
-        record = self.get_image(owner, image_id)
-        for prefix in keys.image_prefixes(owner, record.id):
-            self.store.delete_prefix(prefix)
-        counted = record.original.bytes if record.original else record.declared_bytes
-        if not self.repository.delete(record, counted_bytes=counted):
-            raise NotFound(f"no image with id {image_id!r}")
-
     # ------------------------------------------------------------------ download
     def download(self, owner: str, image_id: str, variant: Variant, transform: Transform | None) -> Download:
         record = self.get_image(owner, image_id)

@@ -38,6 +38,7 @@ class ImageStatus(StrEnum):
     pending = "pending"
     ready = "ready"
     rejected = "rejected"
+    deleted = "deleted"  # in the trash (domain/trash): only ever a list filter and an output status
 
 
 class Strict(BaseModel):
@@ -222,6 +223,8 @@ class ImageOut(BaseModel):
     updated_at: datetime
     rejection_reason: str | None = None
     links: ImageLinks
+    deleted_at: datetime | None = None  # in the trash only: when it was deleted,
+    purge_at: datetime | None = None  # and when it is purged unless restored first
 
     @classmethod
     def of(cls, record: ImageRecord) -> "ImageOut":
