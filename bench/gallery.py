@@ -211,3 +211,87 @@ def measure_views(gateway: Any, browser: Any, api_url: str, user: str, expected:
         context.close()
         gateway.app = counter.app
     return GalleryViews(first, again, [tuple(t) for t in thumbs])
+
+
+CARDS = 24  # one gallery page of the web page (web/js/gallery.js PAGE_SIZE)
+CHROMIUM = "/usr/bin/chromium"
+
+
+def run() -> tuple[list[Any], dict[str, Any]]:
+    """Rows for ``bench/delivery.py``: requests and bytes per gallery view, first view and reload,
+    in Chromium against a local stack (DELIVERY_MODE=cdn, the template's default) holding
+    ``CARDS`` ready images. Before issue 12 a view was 25 API requests (+ /health) and 24 S3 GETs,
+    the same again on every reload (new presigned URLs defeat the browser's cache)."""
+    import logging
+    import tempfile
+    from pathlib import Path
+
+    from bench.common import ROOT, Row
+
+    section = "8 delivery"
+    if not Path(CHROMIUM).exists():
+        return [Row(section, "gallery view", None, "", "report", None, note=f"{CHROMIUM} missing")], {}
+    from playwright.sync_api import sync_playwright
+
+    from local.stack import LocalStack
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with (
+        tempfile.TemporaryDirectory(
+            dir=ROOT / "bench" / ".work" if (ROOT / "bench" / ".work").is_dir() else None
+        ) as state,
+        LocalStack(
+            port=0, moto_port=0, state_dir=Path(state), visibility_timeout=2, name_prefix="bench-gallery"
+        ) as stack,
+    ):
+        seed(stack.api_url, stack.token("bench-gallery"), CARDS)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                views = measure_views(stack._gateway, browser, stack.api_url, "bench-gallery", CARDS)
+            finally:
+                browser.close()
+    first, again = views.first, views.reload
+    rows = [
+        Row(
+            section,
+            f"gallery view ({CARDS} cards): API requests, first view",
+            first.api_requests,
+            "",
+            "<= 2 (was 26)",
+            first.api_requests <= 2,
+        ),
+        Row(
+            section,
+            "gallery view: rendition requests / bytes, first view",
+            f"{first.rendition_requests} / {first.rendition_bytes}",
+            "req / B",
+            "report",
+        ),
+        Row(section, "gallery reload: API requests", again.api_requests, "", "report (was 26)"),
+        Row(
+            section,
+            "gallery reload: rendition bytes fetched again",
+            again.rendition_bytes,
+            "B",
+            "= 0 (was all)",
+            again.rendition_bytes == 0,
+        ),
+        Row(
+            section,
+            "gallery reload: server-side requests (API + CDN)",
+            again.server_requests,
+            "",
+            "<= 2 (was 50)",
+            again.server_requests <= 2,
+        ),
+        Row(
+            section,
+            "thumbnails with width/height and loading=lazy",
+            f"{views.sized_lazy_thumbnails}/{len(views.thumbnails)}",
+            "",
+            "all",
+            views.sized_lazy_thumbnails == len(views.thumbnails) > 0,
+        ),
+    ]
+    return rows, {"gallery": views.as_dict()}
