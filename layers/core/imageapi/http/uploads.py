@@ -20,6 +20,7 @@ from imageapi.domain.models import (
 from imageapi.http.api import media_type, parse_json_body, raw_body, validate
 from imageapi.http.multipart import parse_multipart
 
+UNTITLED = "untitled image"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around a file at the limit
 
 
@@ -59,7 +60,8 @@ def create_from_raw_body(service: ImageService, app: APIGatewayHttpResolver, own
     if len(body) > limit:
         raise _too_large(limit)
     query = app.current_event.query_string_parameters or {}
-    params = validate(_DirectParams, {"title": query.get("title"), **_resize_fields(query)})
+    # No file name to fall back on: an untitled raw body gets a neutral title (rename with PATCH).
+    params = validate(_DirectParams, {"title": query.get("title") or UNTITLED, **_resize_fields(query)})
     return service.store_direct(owner, params.title, body, media_type(app), params.resize())
 
 
@@ -67,6 +69,10 @@ def create(
     service: ImageService, app: APIGatewayHttpResolver, owner: str
 ) -> CreatedUpload | DuplicateImage | ImageRecord:
     kind = media_type(app)
+    if not (kind.startswith("image/") or kind == "application/octet-stream"):
+        # The query parameters of a raw body, sent with another body: still checked, not ignored.
+        query = app.current_event.query_string_parameters or {}
+        validate(_QueryParams, {name: query[name] for name in ("title", *_RESIZE_FIELDS) if query.get(name)})
     if kind in ("application/json", ""):
         return create_from_json(service, owner, parse_json_body(app))
     if kind == "multipart/form-data":
@@ -94,5 +100,17 @@ class _DirectParams(BaseModel):
         return None if spec.is_empty() else spec
 
 
+class _QueryParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: Title | None = None
+    width: Side | None = None
+    height: Side | None = None
+    fit: Fit | None = None
+
+
+_RESIZE_FIELDS = ("width", "height", "fit")
+
+
 def _resize_fields(values: dict[str, str]) -> dict[str, str]:
-    return {name: values[name] for name in ("width", "height", "fit") if values.get(name) not in (None, "")}
+    return {name: values[name] for name in _RESIZE_FIELDS if values.get(name) not in (None, "")}
