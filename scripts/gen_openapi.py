@@ -163,7 +163,7 @@ def document_hand_parsed_bodies(schema: dict) -> None:
             "application/octet-stream": _RAW_IMAGE,
         },
     }
-    create["parameters"] = [
+    create["parameters"] = raw_parameters = [
         {
             "name": "title",
             "in": "query",
@@ -191,8 +191,10 @@ def document_hand_parsed_bodies(schema: dict) -> None:
                 }
             },
             "multipart/form-data": {"schema": _DIRECT_FORM},
+            "application/octet-stream": _RAW_IMAGE,
         },
     }
+    compat["parameters"] = raw_parameters  # the same raw-body way in (SPEC §3.8: same domain code)
 
 
 def document_bodiless_responses(schema: dict) -> None:
@@ -347,7 +349,7 @@ def state_enforced_rules(schema: dict) -> None:
                 parameter["description"] = (
                     "next_cursor of the previous page; a cursor not issued for this query is a 400"
                 )
-    for parameter in schema["paths"]["/images"]["post"]["parameters"]:
+    for parameter in schema["paths"]["/images"]["post"]["parameters"]:  # shared with /upload_image
         if parameter["name"] == "title":
             parameter["schema"]["pattern"] = title
 

@@ -17,11 +17,15 @@ app = build_resolver()
 @app.post(
     "/upload_image",
     summary="Upload (compatibility)",
-    description="multipart/form-data with `file` (and optional `title`), or JSON {url, title?}.",
+    description=(
+        "multipart/form-data with `file` (and optional `title`), JSON {url, title?}, or a raw image body "
+        "(application/octet-stream or image/*) with ?title=."
+    ),
     responses={201: {"description": "Created"}},
 )
 def upload_image() -> Response[CompatImageId]:
     owner = current_owner(app)
+    uploads.check_query(app)
     if media_type(app) in ("application/json", ""):
         data = parse_json_body(app)
         if isinstance(data, dict) and "url" in data:

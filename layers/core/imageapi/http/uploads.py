@@ -65,19 +65,29 @@ def create_from_raw_body(service: ImageService, app: APIGatewayHttpResolver, own
     return service.store_direct(owner, params.title, body, media_type(app), params.resize())
 
 
+def check_query(app: APIGatewayHttpResolver) -> None:
+    """The query parameters of a raw body (title, width, height, fit), sent with another body:
+    checked all the same (422), not silently ignored."""
+    if is_raw_body(media_type(app)):
+        return  # create_from_raw_body validates them itself
+    query = app.current_event.query_string_parameters or {}
+    validate(_QueryParams, {name: query[name] for name in ("title", *_RESIZE_FIELDS) if query.get(name)})
+
+
+def is_raw_body(kind: str) -> bool:
+    return kind.startswith("image/") or kind == "application/octet-stream"
+
+
 def create(
     service: ImageService, app: APIGatewayHttpResolver, owner: str
 ) -> CreatedUpload | DuplicateImage | ImageRecord:
     kind = media_type(app)
-    if not (kind.startswith("image/") or kind == "application/octet-stream"):
-        # The query parameters of a raw body, sent with another body: still checked, not ignored.
-        query = app.current_event.query_string_parameters or {}
-        validate(_QueryParams, {name: query[name] for name in ("title", *_RESIZE_FIELDS) if query.get(name)})
+    check_query(app)
     if kind in ("application/json", ""):
         return create_from_json(service, owner, parse_json_body(app))
     if kind == "multipart/form-data":
         return create_from_multipart(service, app, owner)
-    if kind.startswith("image/") or kind == "application/octet-stream":
+    if is_raw_body(kind):
         return create_from_raw_body(service, app, owner)
     raise UnsupportedMediaType(
         f"content type {kind!r} is not accepted; send application/json, multipart/form-data or an image/* body"
