@@ -246,8 +246,8 @@ def document_problems(schema: dict) -> None:
 
 # --------------------------------------------------------------------------- names and rules
 # Explicit operationIds and tags, so generated clients get names such as ``list_images`` instead
-# of ``list_images_images_get`` (issue 12). A route missing here still gets a derived name and a
-# tag by its path, and tests/unit/test_openapi_document.py lists it as unnamed.
+# of ``list_images_images_get`` (issue 12). A route missing here still gets a derived camelCase
+# name and a tag by its path (tests/unit/test_openapi_document.py checks every operation has both).
 OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("post", "/images"): ("createImage", "images"),
     ("get", "/images"): ("listImages", "images"),
