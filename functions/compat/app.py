@@ -48,7 +48,8 @@ def list_images(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> dict[str, Any]:
-    page = image_service().list_images(current_owner(app), limit=limit, cursor=cursor, status=None, query=None)
+    service = image_service()
+    page = service.list_images(current_owner(app), limit=limit, cursor=cursor, status=None, query=None, embed=False)
     # The flat shape of SPEC §3.8: no embedded URLs (this function has no signer, nor its IAM).
     images = [{"image_id": item.id, **item.model_dump(mode="json", exclude={"renditions"})} for item in page.items]
     return {"images": images, "next_cursor": page.next_cursor}

@@ -47,6 +47,8 @@ def test_a_ready_image_embeds_signed_urls_of_its_renditions(
     assert service.present(service.get_image(OWNER, pending.id)).renditions == out.renditions
     listed = service.list_images(OWNER, limit=10, cursor=None, status=None, query=None)
     assert listed.items[0].renditions == out.renditions
+    plain = service.list_images(OWNER, limit=10, cursor=None, status=None, query=None, embed=False)
+    assert plain.items[0].renditions is None  # the compatibility list: links only, nothing signed
 
 
 def test_a_re_render_changes_the_display_url_and_a_rename_keeps_the_sizes(

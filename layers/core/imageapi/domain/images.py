@@ -119,10 +119,18 @@ class ImageService:
         return record
 
     def list_images(
-        self, owner: str, *, limit: int, cursor: str | None, status: ImageStatus | None, query: str | None
+        self,
+        owner: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: ImageStatus | None,
+        query: str | None,
+        embed: bool = True,
     ) -> ImagePage:
         page = self.repository.list_page(owner, limit=limit, cursor=cursor, status=status, query=query)
-        return ImagePage(items=[self.present(r) for r in page.records], next_cursor=page.next_cursor)
+        present = self.present if embed else ImageOut.of  # embed=False: links only, nothing signed
+        return ImagePage(items=[present(r) for r in page.records], next_cursor=page.next_cursor)
 
     def get_analysis(self, owner: str, image_id: str) -> Analysis:
         record = self.get_image(owner, image_id)
