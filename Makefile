@@ -9,6 +9,7 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
+CLIENT_VENV := .venv-openapi-client
 PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
@@ -45,6 +46,13 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+$(CLIENT_VENV)/.installed: requirements-openapi-client.txt
+	@# The OpenAPI client generator (and what its clients import) in a virtual environment of its own.
+	@test -x $(CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CLIENT_VENV)/bin/python -m pip install --quiet -r requirements-openapi-client.txt
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv with everything dev and test need
@@ -112,14 +120,14 @@ scan: $(CHECKOV_VENV)/.installed ## checkov over template.yaml and infra/web-hos
 
 check-template: validate build ## every check of the template that needs no AWS account
 
-test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed ## install what is needed and run every test
+test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed $(CLIENT_VENV)/.installed ## install what is needed and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-fast: install ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
+test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
 	$(BIN)/python -m pytest $(XDIST) tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)

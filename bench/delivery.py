@@ -3,6 +3,9 @@
 Both signers run in-process with no network call (the CloudFront key is loaded before timing,
 as a warm container has it). Reported: median µs per URL over several rounds of N signatures,
 each for a distinct key (a gallery page signs thumbnail + display for every card).
+
+Then requests and bytes per gallery view, first view and reload, in Chromium against a local
+stack (``bench/gallery.py``), with their targets from issue 12.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import CORE, Row
+from bench.common import CORE, ROOT, Row
 
 N_URLS = 2000
 ROUNDS = 5
@@ -28,7 +31,19 @@ def _time_per_url(sign: Any, keys: list[str], rounds: int) -> list[float]:
     return results
 
 
-def run(rounds: int = ROUNDS) -> tuple[list[Row], dict[str, Any]]:
+def run(rounds: int = ROUNDS, gallery: bool = True) -> tuple[list[Row], dict[str, Any]]:
+    rows, details = _signing(rounds)
+    if gallery:
+        from bench import gallery as views
+
+        sys.path.insert(0, str(ROOT))
+        gallery_rows, gallery_details = views.run()
+        rows += gallery_rows
+        details.update(gallery_details)
+    return rows, details
+
+
+def _signing(rounds: int) -> tuple[list[Row], dict[str, Any]]:
     sys.path.insert(0, str(CORE))
     from botocore.credentials import ReadOnlyCredentials
     from cryptography.hazmat.primitives import serialization

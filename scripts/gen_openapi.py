@@ -42,6 +42,8 @@ def generate() -> str:
     document_hand_parsed_bodies(schema)
     document_bodiless_responses(schema)
     document_problems(schema)
+    name_operations(schema)
+    state_enforced_rules(schema)
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
@@ -106,15 +108,35 @@ _SIDE = {"type": "integer", "minimum": 1, "maximum": 4096}
 _DIRECT_FORM = {
     "type": "object",
     "required": ["file"],
+    "additionalProperties": False,  # each field once; anything else is a 400 (SPEC §3.2)
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "the image, up to 4 MiB"},
+        "file": {"type": "string", "format": "binary", "minLength": 1, "description": "the image, up to 4 MiB"},
         "title": {"type": "string", "maxLength": 200, "description": "empty or absent: the file name"},
         "width": _SIDE,
         "height": _SIDE,
         "fit": {"$ref": "#/components/schemas/Fit"},
     },
 }
-_RAW_IMAGE = {"schema": {"type": "string", "format": "binary", "description": "the image, up to 4 MiB"}}
+# Raw bodies are documented as application/octet-stream (what generators turn into a file upload);
+# the server takes any image/* type the same way (SPEC §3.2) and sniffs the bytes at ingest.
+_RAW_IMAGE = {
+    "schema": {
+        "type": "string",
+        "format": "binary",
+        "minLength": 1,
+        "description": "the image, up to 4 MiB; sent as application/octet-stream or as its own image/* type",
+    }
+}
+
+
+_SOURCE_URL = {
+    "type": "string",
+    "format": "uri",
+    "pattern": "^https?://",
+    "minLength": 1,
+    "maxLength": 2048,
+    "description": "an http(s) URL the service fetches (public addresses only)",
+}
 
 
 def _add_model(schema: dict, model: type) -> dict:
@@ -139,19 +161,19 @@ def document_hand_parsed_bodies(schema: dict) -> None:
                 "schema": {"oneOf": [_add_model(schema, CreateUploadRequest), _add_model(schema, ImportFromUrlRequest)]}
             },
             "multipart/form-data": {"schema": _DIRECT_FORM},
-            "image/*": _RAW_IMAGE,
+            "application/octet-stream": _RAW_IMAGE,
         },
     }
-    create["parameters"] = [
+    create["parameters"] = raw_parameters = [
         {
             "name": "title",
             "in": "query",
             "required": False,
-            "description": "title of a raw image/* body",
+            "description": 'title of a raw (application/octet-stream or image/*) body; default "untitled image"',
             "schema": {"type": "string", "minLength": 1, "maxLength": 200},
         },
         *(
-            {"name": n, "in": "query", "required": False, "description": f"{n} of a raw image/* body", "schema": s}
+            {"name": n, "in": "query", "required": False, "description": f"{n} of a raw body", "schema": s}
             for n, s in (("width", _SIDE), ("height", _SIDE), ("fit", {"$ref": "#/components/schemas/Fit"}))
         ),
     ]
@@ -164,14 +186,16 @@ def document_hand_parsed_bodies(schema: dict) -> None:
                     "type": "object",
                     "required": ["url"],
                     "properties": {
-                        "url": {"type": "string", "minLength": 1, "maxLength": 2048},
+                        "url": _SOURCE_URL,
                         "title": {"type": "string", "minLength": 1, "maxLength": 200},
                     },
                 }
             },
             "multipart/form-data": {"schema": _DIRECT_FORM},
+            "application/octet-stream": _RAW_IMAGE,
         },
     }
+    compat["parameters"] = raw_parameters  # the same raw-body way in (SPEC §3.8: same domain code)
 
 
 def document_bodiless_responses(schema: dict) -> None:
@@ -219,6 +243,117 @@ def document_problems(schema: dict) -> None:
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         if f"#/components/schemas/{name}" not in used and name in components:
             del components[name]
+
+
+# --------------------------------------------------------------------------- names and rules
+# Explicit operationIds and tags, so generated clients get names such as ``list_images`` instead
+# of ``list_images_images_get`` (issue 12). A route missing here still gets a derived camelCase
+# name and a tag by its path (tests/unit/test_openapi_document.py checks every operation has both).
+OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("post", "/images"): ("createImage", "images"),
+    ("get", "/images"): ("listImages", "images"),
+    ("get", "/images/{image_id}"): ("getImage", "images"),
+    ("patch", "/images/{image_id}"): ("updateImage", "images"),
+    ("delete", "/images/{image_id}"): ("deleteImage", "images"),
+    ("post", "/images/{image_id}/restore"): ("restoreImage", "images"),
+    ("get", "/images/{image_id}/download"): ("downloadImage", "images"),
+    ("get", "/images/{image_id}/analysis"): ("getImageAnalysis", "images"),
+    ("post", "/images/{image_id}/predictions"): ("createPrediction", "predictions"),
+    ("post", "/upload_image"): ("uploadImageCompat", "compatibility"),
+    ("get", "/analyse_image"): ("analyseImageCompat", "compatibility"),
+    ("get", "/list_images"): ("listImagesCompat", "compatibility"),
+    ("get", "/health"): ("getHealth", "service"),
+    ("get", "/openapi.json"): ("getOpenapiDocument", "service"),
+    ("get", "/docs"): ("getDocs", "service"),
+}
+TAGS = [
+    {"name": "images", "description": "Upload, list, read, change, delete and download images (SPEC §3.2-3.6)"},
+    {"name": "predictions", "description": "Machine-learning inference on a stored image (SPEC §3.7)"},
+    {"name": "compatibility", "description": "Flat RPC-style routes over the same domain code (SPEC §3.8)"},
+    {"name": "service", "description": "Health, this document and its Swagger UI (SPEC §3.9)"},
+]
+# A list cursor: base64url(JSON) "." base64url(16-byte HMAC) (imageapi.domain.cursors). Its shape
+# is public; its signature is not something a schema can state: a cursor this API did not issue for
+# this owner and query is a 400.
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22})?$"  # empty: the first page
+
+
+def _derived_name(method: str, path: str) -> tuple[str, str]:
+    words = [w for w in path.replace("{", "").replace("}", "").replace("_", "/").split("/") if w]
+    name = method + "".join(w[:1].upper() + w[1:] for w in words)
+    tag = "images" if path.startswith("/images") else "service"
+    return name, tag
+
+
+def name_operations(schema: dict) -> None:
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            operation_id, tag = OPERATIONS.get((method, path)) or _derived_name(method, path)
+            operation["operationId"] = operation_id
+            operation["tags"] = [tag]
+    schema["tags"] = TAGS
+
+
+def _title_pattern() -> str:
+    """What ``models.Title`` enforces as a regular expression: no control or format characters
+    (Unicode Cc, Cf) anywhere, and not blank (the first character is not whitespace)."""
+    import sys
+    import unicodedata
+
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in ("Cc", "Cf"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+
+    def esc(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    excluded = "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
+    return f"^[^\\s{excluded}][^{excluded}]*$"
+
+
+def state_enforced_rules(schema: dict) -> None:
+    """What the server enforces by hand, stated in the schemas, so that a schema-valid request is
+    one the server accepts (schemathesis' positive_data_acceptance, tests/e2e/security)."""
+    from imageapi.domain.formats import ALLOWED_CONTENT_TYPES
+
+    components = schema["components"]["schemas"]
+    upload = components["CreateUploadRequest"]["properties"]["content_type"]
+    upload["enum"] = list(ALLOWED_CONTENT_TYPES)  # the format registry: anything else is a 415
+    upload["description"] = "the file's MIME type: one of the accepted formats (otherwise 415)"
+    from imageapi.settings import Settings
+
+    size = components["CreateUploadRequest"]["properties"]["size"]
+    size["maximum"] = Settings.model_fields["max_upload_bytes"].default  # 413 above it
+    size["description"] += " (at most the deployment's limits.max_upload_bytes of GET /health; default shown)"
+    components["ImportFromUrlRequest"]["properties"]["source_url"] = _SOURCE_URL
+    title = _title_pattern()
+    for model in components.values():
+        prop = model.get("properties", {}).get("title")
+        if prop is None:
+            continue
+        for candidate in [prop, *prop.get("anyOf", [])]:
+            if candidate.get("type") == "string" and candidate.get("maxLength") == 200:
+                candidate["pattern"] = title
+    # Multipart: an empty title means "the file's name".
+    _DIRECT_FORM["properties"]["title"]["pattern"] = f"^(?:{title[1:-1]})?$"  # type: ignore[index]
+    compat = schema["paths"]["/upload_image"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    compat["properties"]["title"]["pattern"] = title
+    for path in ("/images", "/list_images"):
+        for parameter in schema["paths"][path]["get"].get("parameters", []):
+            if parameter["name"] == "cursor":
+                for candidate in [parameter["schema"], *parameter["schema"].get("anyOf", [])]:
+                    if candidate.get("type") == "string":
+                        candidate["pattern"] = CURSOR_PATTERN
+                parameter["description"] = (
+                    "next_cursor of the previous page; a cursor not issued for this query is a 400"
+                )
+    for parameter in schema["paths"]["/images"]["post"]["parameters"]:  # shared with /upload_image
+        if parameter["name"] == "title":
+            parameter["schema"]["pattern"] = title
 
 
 def main() -> int:

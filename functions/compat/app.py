@@ -17,11 +17,15 @@ app = build_resolver()
 @app.post(
     "/upload_image",
     summary="Upload (compatibility)",
-    description="multipart/form-data with `file` (and optional `title`), or JSON {url, title?}.",
+    description=(
+        "multipart/form-data with `file` (and optional `title`), JSON {url, title?}, or a raw image body "
+        "(application/octet-stream or image/*) with ?title=."
+    ),
     responses={201: {"description": "Created"}},
 )
 def upload_image() -> Response[CompatImageId]:
     owner = current_owner(app)
+    uploads.check_query(app)
     if media_type(app) in ("application/json", ""):
         data = parse_json_body(app)
         if isinstance(data, dict) and "url" in data:
@@ -44,8 +48,10 @@ def list_images(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> dict[str, Any]:
-    page = image_service().list_images(current_owner(app), limit=limit, cursor=cursor, status=None, query=None)
-    images = [{"image_id": item.id, **item.model_dump(mode="json")} for item in page.items]
+    service = image_service()
+    page = service.list_images(current_owner(app), limit=limit, cursor=cursor, status=None, query=None, embed=False)
+    # The flat shape of SPEC §3.8: no embedded URLs (this function has no signer, nor its IAM).
+    images = [{"image_id": item.id, **item.model_dump(mode="json", exclude={"renditions"})} for item in page.items]
     return {"images": images, "next_cursor": page.next_cursor}
 
 

@@ -14,7 +14,8 @@ app = build_resolver()
 
 @app.get("/images/<image_id>", summary="Get one image")
 def get_image(image_id: str) -> ImageOut:
-    return ImageOut.of(image_service().get_image(current_owner(app), image_id))
+    service = image_service()
+    return service.present(service.get_image(current_owner(app), image_id))
 
 
 @app.delete(

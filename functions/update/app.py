@@ -10,7 +10,8 @@ app = build_resolver()
 
 @app.patch("/images/<image_id>", summary="Rename or resize an image")
 def update_image(image_id: str, patch: ImagePatch) -> ImageOut:
-    return ImageOut.of(image_service().update_image(current_owner(app), image_id, patch))
+    service = image_service()
+    return service.present(service.update_image(current_owner(app), image_id, patch))
 
 
 handler = lambda_entry(app)

@@ -26,12 +26,13 @@ app = build_resolver()
     },
 )
 def create_image() -> Response[CreatedUpload | DuplicateImage | ImageOut]:
-    result = uploads.create(image_service(), app, current_owner(app))
+    service = image_service()
+    result = uploads.create(service, app, current_owner(app))
     if isinstance(result, DuplicateImage):
         return json_response(200, result)
     if isinstance(result, CreatedUpload):
         return json_response(201, result, headers={"Location": result.image.links.self})
-    image = ImageOut.of(result)
+    image = service.present(result)
     return json_response(201, image, headers={"Location": image.links.self})
 
 

@@ -1,7 +1,12 @@
 // The gallery: newest first, status badges, "load more", title search, thumbnails.
+// Thumbnails come straight from the signed URLs the list embeds (image.renditions.thumbnail):
+// no request per card, and the URLs stay the same within a time window, so a reload is served
+// from the browser's cache. Expired URLs are refreshed by re-reading the list, never per image.
 import { h } from "./dom.js";
 
 const PENDING_POLL_MS = 3000;
+const URL_REFRESH_MARGIN_MS = 60_000; // re-read the list this long before the first URL expires
+const URL_REFRESH_MIN_GAP_MS = 30_000; // broken images re-read the list at most this often
 
 export const STATUS_LABELS = { pending: "Processing", ready: "Ready", rejected: "Rejected" };
 const PAGE_SIZE = 24;
@@ -26,6 +31,9 @@ export class Gallery {
     this.controller = null;
     this.thumbQueue = [];
     this.thumbActive = 0;
+    this.urlTimer = null;
+    this.refreshSoon = null;
+    this.lastUrlRefresh = 0;
     this.loadMoreButton.addEventListener("click", () => this.loadPage());
   }
 
@@ -41,6 +49,9 @@ export class Gallery {
     this.list.replaceChildren();
     this.cursor = null;
     this.thumbQueue = [];
+    clearTimeout(this.urlTimer);
+    clearTimeout(this.refreshSoon);
+    this.urlTimer = this.refreshSoon = null;
     this.loadMoreButton.hidden = true;
   }
 
@@ -62,6 +73,7 @@ export class Gallery {
       if (generation !== this.generation) return;
       for (const image of page.items || []) this.add(image, "end");
       this.watchPending();
+      this.scheduleUrlRefresh();
       this.cursor = page.next_cursor || null;
       this.loadMoreButton.hidden = !this.cursor;
       this.updateSummary();
@@ -97,6 +109,42 @@ export class Gallery {
       if (generation === this.generation) this.pendingTimer = setTimeout(tick, PENDING_POLL_MS);
     };
     this.pendingTimer = setTimeout(tick, PENDING_POLL_MS);
+  }
+
+  /** Re-reads the loaded part of the list (one request, up to 100 cards) for fresh signed URLs. */
+  async refreshUrls() {
+    const generation = this.generation;
+    this.lastUrlRefresh = Date.now();
+    const limit = Math.min(100, Math.max(this.cards.size, 1));
+    try {
+      const page = await this.api.list({ limit, q: this.filters.q || undefined, status: this.filters.status || undefined });
+      if (generation !== this.generation) return;
+      for (const image of page.items || []) if (this.cards.has(image.id)) this.upsert(image);
+      this.scheduleUrlRefresh();
+    } catch (err) {
+      if (err.name !== "AbortError") console.warn("refreshing image URLs", err.message);
+    }
+  }
+
+  /** One timer for the whole gallery: fires shortly before the earliest embedded URL expires. */
+  scheduleUrlRefresh() {
+    clearTimeout(this.urlTimer);
+    const expiries = [...this.cards.values()]
+      .map((card) => Date.parse(card.image.renditions?.thumbnail?.expires_at || ""))
+      .filter((t) => !Number.isNaN(t));
+    if (!expiries.length) return;
+    const due = Math.max(Math.min(...expiries) - URL_REFRESH_MARGIN_MS - Date.now(), 5_000);
+    this.urlTimer = setTimeout(() => this.refreshUrls(), Math.min(due, 2 ** 31 - 1));
+  }
+
+  /** A thumbnail failed (its URL expired while the tab slept, say): re-read the list. Failures
+   * close together share one re-read, and re-reads are at least URL_REFRESH_MIN_GAP_MS apart. */
+  thumbFailed(card) {
+    card.thumb.replaceChildren(h("span", { class: "card__placeholder", "aria-hidden": "true", text: "?" }));
+    card.thumbFor = null;
+    if (this.refreshSoon) return;
+    const wait = Math.max(250, this.lastUrlRefresh + URL_REFRESH_MIN_GAP_MS - Date.now());
+    this.refreshSoon = setTimeout(() => { this.refreshSoon = null; this.refreshUrls(); }, wait);
   }
 
   updateSummary() {
@@ -171,9 +219,23 @@ export class Gallery {
       card.thumb.replaceChildren(h("span", { class: `card__placeholder card__placeholder--${image.status}`, "aria-hidden": "true" },
         image.status === "pending" ? h("span", { class: "spinner" }) : "!"));
       card.thumbFor = null;
+    } else if (image.renditions?.thumbnail) {
+      this.showThumb(card, image.renditions.thumbnail);
     } else if (!img || card.thumbFor !== image.updated_at || previous.status !== "ready") {
-      this.queueThumb(card);
+      this.queueThumb(card); // a server that embeds no URLs: ask the download route
     }
+  }
+
+  showThumb(card, thumbnail) {
+    if (card.thumbFor === thumbnail.url) return; // same signed URL: the <img> already shows it
+    card.thumbFor = thumbnail.url;
+    // width/height reserve the box before the bytes arrive (no layout shift); lazy: off-screen
+    // cards cost nothing until scrolled to.
+    const img = h("img", { alt: card.image.title, loading: "lazy", decoding: "async", width: thumbnail.width,
+      height: thumbnail.height, src: thumbnail.url });
+    img.addEventListener("load", () => img.classList.add("is-loaded"), { once: true });
+    img.addEventListener("error", () => { if (card.thumbFor === thumbnail.url) this.thumbFailed(card); }, { once: true });
+    card.thumb.replaceChildren(img);
   }
 
   queueThumb(card) {

@@ -110,7 +110,9 @@ export class Viewer {
       return;
     }
     const analysisP = this.api.analysis(image.id);
-    const displayP = this.api.downloadUrl(image.id, { variant: "display" });
+    // The embedded signed URL when the server sends one (no request), else the download route.
+    const embedded = image.renditions?.display;
+    const displayP = embedded ? Promise.resolve(embedded) : this.api.downloadUrl(image.id, { variant: "display" });
     analysisP.then((analysis) => {
       if (token !== this.loadToken) return;
       this.renderAnalysis(analysis);
@@ -120,6 +122,8 @@ export class Viewer {
       if (token !== this.loadToken) return;
       img.addEventListener("load", () => { img.classList.add("is-loaded"); }, { once: true });
       img.addEventListener("error", () => { note.hidden = false; note.textContent = "The preview could not be loaded."; }, { once: true });
+      if (embedded) { img.width = embedded.width; img.height = embedded.height; }
+      else { img.removeAttribute("width"); img.removeAttribute("height"); }
       img.src = url;
     }).catch((err) => {
       if (token !== this.loadToken) return;

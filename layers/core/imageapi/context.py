@@ -8,6 +8,7 @@ container; the local stack and tests that change it call ``rebuild()`` afterward
 call of any factory builds from the new environment.
 """
 
+import os
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from imageapi.adapters.dynamodb.trash import DynamoTrash
 from imageapi.adapters.s3 import S3ObjectStore
 from imageapi.adapters.s3_versions import S3ObjectVersions
 from imageapi.domain.cursors import CursorCodec
+from imageapi.domain.delivery import RenditionSigner
 from imageapi.domain.images import ImageService
 from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
@@ -106,6 +108,20 @@ def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None 
 
 
 @cache
+def rendition_signer() -> RenditionSigner | None:
+    """The signer of embedded rendition URLs (SPEC §3.10), or None for a function the template
+    does not configure for it (DELIVERY_MODE is global; in cdn mode only the functions that embed
+    URLs get CDN_BASE_URL and the key's secret). Building it reads nothing from AWS: in cdn mode
+    the private key is read on the first signature, once per container."""
+    mode = os.environ.get("DELIVERY_MODE")
+    if not mode or (mode == "cdn" and not os.environ.get("CDN_BASE_URL")):
+        return None
+    from imageapi.adapters.signing import signer_from_environment
+
+    return signer_from_environment()
+
+
+@cache
 def image_service() -> ImageService:
     return ImageService(
         repository=repository(),
@@ -113,6 +129,7 @@ def image_service() -> ImageService:
         settings=get_settings(),
         renderer=_LazyRenderer(),
         fetcher=_fetch_url,
+        signer=rendition_signer(),
     )
 
 
@@ -148,5 +165,6 @@ def rebuild() -> None:
     forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
     forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
     forget += [trash_service.cache_clear]
+    forget += [rendition_signer.cache_clear]
     for clear in forget:
         clear()

@@ -271,3 +271,32 @@ def test_bad_tokens_are_401_on_every_route(sec_stack: Any) -> None:
             method, sec_stack.api_url + path, headers={"Authorization": f"Bearer {good}"}, timeout=30
         )
         assert response.status_code != 401, (method, path)
+
+
+# ------------------------------------------------------------------------------ embedded rendition URLs
+
+
+def test_embedded_rendition_urls_serve_only_their_owners_renditions(
+    sec_stack: Any, owner_a: Client, owner_b: Client, a_images: dict[str, str], b_image: str
+) -> None:
+    """SPEC §3.4/§3.10: A's image object carries URLs that work without a token; B never
+    receives one of A's, and B's signature does not open A's object (the key is signed)."""
+    a_object = owner_a.request("GET", f"/images/{a_images['ready']}").json()
+    a_urls = {entry["url"] for entry in a_object["renditions"].values() if entry}
+    assert len(a_urls) >= 2
+    for url in a_urls:
+        served = requests.get(url, timeout=10)  # no Authorization header
+        assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/")
+    a_paths = {url.split("?", 1)[0] for url in a_urls}
+
+    b_seen = json.dumps([owner_b.request("GET", "/images", params=p).json() for p in ({}, {"q": "shared"})])
+    b_seen += json.dumps(owner_b.request("GET", f"/images/{b_image}").json())
+    assert not any(path in b_seen for path in a_paths)
+    assert owner_b.request("GET", f"/images/{a_images['ready']}").status_code == 404
+    # A pending image has nothing to show yet.
+    assert owner_a.request("GET", f"/images/{a_images['pending']}").json().get("renditions") is None
+
+    b_thumb = owner_b.request("GET", f"/images/{b_image}").json()["renditions"]["thumbnail"]["url"]
+    a_thumb = a_object["renditions"]["thumbnail"]["url"]
+    forged = a_thumb.split("?", 1)[0] + "?" + b_thumb.split("?", 1)[1]
+    assert requests.get(forged, timeout=10).status_code == 403

@@ -111,7 +111,14 @@ def test_direct_upload_bad_input(api: Any) -> None:
     api.call(
         "upload", "upload_create.json", binary=b"x", headers={"content-type": "multipart/form-data"}
     ).assert_problem(400)
-    api.call("upload", "upload_create.json", binary=png(), headers={"content-type": "image/png"}).assert_problem(422)
+    # A raw body without ?title= gets a neutral title (no file name to fall back on); a blank one is refused.
+    untitled = api.call("upload", "upload_create.json", binary=png(), headers={"content-type": "image/png"})
+    assert untitled.status == 201 and untitled.json()["title"] == "untitled image", untitled.text
+    api.call(
+        "upload", "upload_create.json", binary=png(), query={"title": "  "}, headers={"content-type": "image/png"}
+    ).assert_problem(422)
+    # The raw body's query parameters are checked whatever the body is.
+    api.call("upload", "upload_create.json", raw_body="{}", query={"width": "0"}).assert_problem(422)
     api.call("upload", "upload_create.json", raw_body="hi", headers={"content-type": "text/plain"}).assert_problem(415)
     api.call(
         "upload", "upload_create.json", binary=b"", query={"title": "empty"}, headers={"content-type": "image/png"}

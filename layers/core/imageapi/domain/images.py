@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from imageapi.domain import keys
+from imageapi.domain.delivery import RenditionSigner
+from imageapi.domain.embedded import embed_renditions
 from imageapi.domain.errors import (
     BadRequest,
     Conflict,
@@ -59,6 +61,7 @@ class ImageService:
     renderer: Renderer  # PATCH re-renders and on-demand transforms
     fetcher: Fetcher  # URL import (SSRF-guarded)
     clock: Callable[[], datetime] = field(default=utcnow)
+    signer: RenditionSigner | None = None  # embedded rendition URLs (SPEC §3.10); None: links only
 
     @property
     def quota(self) -> Quota:
@@ -78,7 +81,7 @@ class ImageService:
         if request.sha256:
             existing = self.repository.find_ready_by_sha256(owner, request.sha256)
             if existing:
-                return DuplicateImage(image=ImageOut.of(existing))
+                return DuplicateImage(image=self.present(existing))
         record = self._new_pending(owner, request.title, request.content_type, request.size, request.resize)
         form = self.store.presigned_post(
             keys.incoming_key(owner, record.id),
@@ -86,7 +89,7 @@ class ImageService:
             max_bytes=request.size,
             expires_in=self.settings.upload_url_ttl_seconds,
         )
-        return CreatedUpload(image=ImageOut.of(record), upload=form)
+        return CreatedUpload(image=self.present(record), upload=form)
 
     def _new_pending(
         self, owner: str, title: str, content_type: str, size: int, resize: ResizeSpec | None
@@ -116,10 +119,18 @@ class ImageService:
         return record
 
     def list_images(
-        self, owner: str, *, limit: int, cursor: str | None, status: ImageStatus | None, query: str | None
+        self,
+        owner: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: ImageStatus | None,
+        query: str | None,
+        embed: bool = True,
     ) -> ImagePage:
         page = self.repository.list_page(owner, limit=limit, cursor=cursor, status=status, query=query)
-        return ImagePage(items=[ImageOut.of(r) for r in page.records], next_cursor=page.next_cursor)
+        present = self.present if embed else ImageOut.of  # embed=False: links only, nothing signed
+        return ImagePage(items=[present(r) for r in page.records], next_cursor=page.next_cursor)
 
     def get_analysis(self, owner: str, image_id: str) -> Analysis:
         record = self.get_image(owner, image_id)
@@ -233,6 +244,14 @@ class ImageService:
         return key, rendered.content_type
 
     # ------------------------------------------------------------------ helpers
+    def present(self, record: ImageRecord) -> ImageOut:
+        """The image object of SPEC §3.4 for the record's owner (every caller got ``record``
+        through an owner-scoped read), with signed rendition URLs once it is ready."""
+        embedded = None
+        if self.signer is not None and record.status is ImageStatus.ready:
+            embedded = embed_renditions(record.renditions, record.updated_at, self.signer)
+        return ImageOut.of(record, embedded)
+
     def require_ready(self, record: ImageRecord) -> None:
         """409 unless the image is ready: still pending, or rejected (with its reason)."""
         if record.status is ImageStatus.pending:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from imageapi.domain.embedded import EmbeddedRenditions
 from imageapi.domain.formats import extension_types
 
 MAX_TITLE = 200
@@ -225,9 +226,10 @@ class ImageOut(BaseModel):
     links: ImageLinks
     deleted_at: datetime | None = None  # in the trash only: when it was deleted,
     purge_at: datetime | None = None  # and when it is purged unless restored first
+    renditions: EmbeddedRenditions | None = None  # ready images, for their owner only (SPEC §3.4)
 
     @classmethod
-    def of(cls, record: ImageRecord) -> "ImageOut":
+    def of(cls, record: ImageRecord, renditions: EmbeddedRenditions | None = None) -> "ImageOut":
         base = f"/images/{record.id}"
         served = record.served
         return cls(
@@ -249,6 +251,7 @@ class ImageOut(BaseModel):
                 thumbnail=f"{base}/download?variant=thumbnail",
                 analysis=f"{base}/analysis",
             ),
+            renditions=renditions,
         )
 
 

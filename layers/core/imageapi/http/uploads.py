@@ -20,6 +20,7 @@ from imageapi.domain.models import (
 from imageapi.http.api import media_type, parse_json_body, raw_body, validate
 from imageapi.http.multipart import parse_multipart
 
+UNTITLED = "untitled image"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around a file at the limit
 
 
@@ -59,19 +60,34 @@ def create_from_raw_body(service: ImageService, app: APIGatewayHttpResolver, own
     if len(body) > limit:
         raise _too_large(limit)
     query = app.current_event.query_string_parameters or {}
-    params = validate(_DirectParams, {"title": query.get("title"), **_resize_fields(query)})
+    # No file name to fall back on: an untitled raw body gets a neutral title (rename with PATCH).
+    params = validate(_DirectParams, {"title": query.get("title") or UNTITLED, **_resize_fields(query)})
     return service.store_direct(owner, params.title, body, media_type(app), params.resize())
+
+
+def check_query(app: APIGatewayHttpResolver) -> None:
+    """The query parameters of a raw body (title, width, height, fit), sent with another body:
+    checked all the same (422), not silently ignored."""
+    if is_raw_body(media_type(app)):
+        return  # create_from_raw_body validates them itself
+    query = app.current_event.query_string_parameters or {}
+    validate(_QueryParams, {name: query[name] for name in ("title", *_RESIZE_FIELDS) if query.get(name)})
+
+
+def is_raw_body(kind: str) -> bool:
+    return kind.startswith("image/") or kind == "application/octet-stream"
 
 
 def create(
     service: ImageService, app: APIGatewayHttpResolver, owner: str
 ) -> CreatedUpload | DuplicateImage | ImageRecord:
     kind = media_type(app)
+    check_query(app)
     if kind in ("application/json", ""):
         return create_from_json(service, owner, parse_json_body(app))
     if kind == "multipart/form-data":
         return create_from_multipart(service, app, owner)
-    if kind.startswith("image/") or kind == "application/octet-stream":
+    if is_raw_body(kind):
         return create_from_raw_body(service, app, owner)
     raise UnsupportedMediaType(
         f"content type {kind!r} is not accepted; send application/json, multipart/form-data or an image/* body"
@@ -94,5 +110,17 @@ class _DirectParams(BaseModel):
         return None if spec.is_empty() else spec
 
 
+class _QueryParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: Title | None = None
+    width: Side | None = None
+    height: Side | None = None
+    fit: Fit | None = None
+
+
+_RESIZE_FIELDS = ("width", "height", "fit")
+
+
 def _resize_fields(values: dict[str, str]) -> dict[str, str]:
-    return {name: values[name] for name in ("width", "height", "fit") if values.get(name) not in (None, "")}
+    return {name: values[name] for name in _RESIZE_FIELDS if values.get(name) not in (None, "")}

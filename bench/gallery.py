@@ -1,0 +1,297 @@
+"""Requests and bytes per gallery view (issue 12): the web page in Debian's Chromium against a
+local stack holding ready images, first view and reload, counted where the server sees them.
+
+A counting WSGI middleware in front of the local gateway (which also serves the CDN stand-in under
+``/_cdn``) records every request that reaches the server with its response body bytes. Requests are
+split by path: API routes (a Lambda invocation and an API Gateway request each in AWS), renditions
+(``/_cdn``: CloudFront in AWS; or the S3 endpoint in s3 mode), and the rest (the web page's own
+static files and the local sign-in, served by the web hosting stack / Cognito in AWS). Counts only:
+nothing here depends on time. Used by ``bench/delivery.py`` and by tests/browser/test_gallery_delivery.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+API_PREFIXES = ("/images", "/upload_image", "/list_images", "/analyse_image", "/health", "/openapi.json", "/docs")
+CDN_PREFIX = "/_cdn/"
+USER_KEY = "imageapi.localUser"  # web/js/auth.js: the local user the page signs in as
+
+
+@dataclass
+class Hit:
+    method: str
+    path: str
+    status: int
+    bytes: int
+
+
+@dataclass
+class ViewCount:
+    """What one page view made the server do."""
+
+    api: list[Hit] = field(default_factory=list)
+    renditions: list[Hit] = field(default_factory=list)
+    other: list[Hit] = field(default_factory=list)
+
+    @property
+    def api_requests(self) -> int:
+        return len(self.api)
+
+    @property
+    def rendition_requests(self) -> int:
+        return len(self.renditions)
+
+    @property
+    def rendition_bytes(self) -> int:
+        return sum(hit.bytes for hit in self.renditions)
+
+    @property
+    def server_requests(self) -> int:
+        """API and rendition requests: what a view costs the API and the CDN/bucket."""
+        return self.api_requests + self.rendition_requests
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "api_requests": self.api_requests,
+            "api_paths": sorted({hit.path for hit in self.api}),
+            "rendition_requests": self.rendition_requests,
+            "rendition_bytes": self.rendition_bytes,
+            "rendition_statuses": sorted({hit.status for hit in self.renditions}),
+            "server_requests": self.server_requests,
+            "static_and_signin_requests": len(self.other),
+        }
+
+
+class CountingMiddleware:
+    """Wraps a WSGI app; records every request with the bytes of its response body."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], rendition_prefixes: tuple[str, ...] = (CDN_PREFIX,)):
+        self.app = app
+        self.rendition_prefixes = rendition_prefixes
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        status: list[int] = [0]
+
+        def recording_start(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status[0] = int(code.split(" ", 1)[0])
+            return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
+
+        sent = 0
+        try:
+            for chunk in self.app(environ, recording_start):
+                sent += len(chunk)
+                yield chunk
+        finally:
+            path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+            with self._lock:
+                self.hits.append(Hit(environ.get("REQUEST_METHOD", "GET"), path, status[0], sent))
+
+    def take(self) -> ViewCount:
+        with self._lock:
+            hits, self.hits = self.hits, []
+        view = ViewCount()
+        for hit in hits:
+            if hit.method == "OPTIONS":
+                view.other.append(hit)  # CORS preflights: none on the same origin, cached otherwise
+            elif hit.path.startswith(self.rendition_prefixes):
+                view.renditions.append(hit)
+            elif hit.path.startswith(API_PREFIXES):
+                view.api.append(hit)
+            else:
+                view.other.append(hit)
+        return view
+
+
+def png(index: int) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (320, 240), (40 + 9 * index % 200, 120, 200 - 7 * index % 180))
+    ImageDraw.Draw(img).ellipse((80, 60, 240, 180), fill=(30, 90, 200 - index))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def seed(api_url: str, token: str, count: int, timeout_s: float = 120) -> list[str]:
+    """``count`` ready images through the public API (presigned POST, as a browser uploads)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = []
+    for index in range(count):
+        data = png(index)
+        body = {"title": f"gallery {index:02d}", "content_type": "image/png", "size": len(data)}
+        created = requests.post(f"{api_url}/images", headers=headers, json=body, timeout=10)
+        created.raise_for_status()
+        form = created.json()["upload"]
+        stored = requests.post(
+            form["url"], data=form["fields"], files={"file": ("f.png", data, "image/png")}, timeout=10
+        )
+        stored.raise_for_status()
+        ids.append(created.json()["image"]["id"])
+    deadline = time.monotonic() + timeout_s
+    for image_id in ids:
+        while True:
+            status = requests.get(f"{api_url}/images/{image_id}", headers=headers, timeout=10).json()["status"]
+            if status == "ready":
+                break
+            if status == "rejected" or time.monotonic() > deadline:
+                raise RuntimeError(f"image {image_id} did not become ready ({status})")
+            time.sleep(0.2)
+    return ids
+
+
+def _settled(page: Any, expected: int) -> None:
+    """Waits until the gallery lists ``expected`` cards and every thumbnail the browser chose to
+    load (lazy: the ones near the viewport) has loaded."""
+    deadline = time.monotonic() + 60
+    script = """n => {
+        const cards = document.querySelectorAll('#gallery .card');
+        if (document.querySelector('#gallery').getAttribute('aria-busy') !== 'false' || cards.length < n) return false;
+        const imgs = [...document.querySelectorAll('#gallery .card img')];
+        const visible = imgs.filter(i => i.getBoundingClientRect().top < innerHeight);
+        return visible.length > 0 && visible.every(i => i.complete && i.naturalWidth > 0);
+    }"""
+    while not page.evaluate(script, expected):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the gallery did not settle")
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)  # let lazy images the layout just revealed start, so they are counted
+
+
+@dataclass
+class GalleryViews:
+    first: ViewCount
+    reload: ViewCount
+    thumbnails: list[tuple[str | None, str | None, str | None]]  # width, height, loading of each <img>
+
+    @property
+    def sized_lazy_thumbnails(self) -> int:
+        return sum(1 for width, height, loading in self.thumbnails if width and height and loading == "lazy")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "first": self.first.as_dict(),
+            "reload": self.reload.as_dict(),
+            "thumbnails": len(self.thumbnails),
+            "sized_lazy_thumbnails": self.sized_lazy_thumbnails,
+        }
+
+
+def measure_views(gateway: Any, browser: Any, api_url: str, user: str, expected: int) -> GalleryViews:
+    """Opens the page as ``user`` in a fresh browser context (empty cache): first view, then a
+    reload. ``gateway`` is the stack's gateway server (its ``app`` is wrapped while measuring)."""
+    counter = CountingMiddleware(gateway.app)
+    gateway.app = counter
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        # Sign in as ``user`` before the page's scripts run, so its first list is this user's.
+        context.add_init_script(f"localStorage.setItem({USER_KEY!r}, {user!r})")
+        page = context.new_page()
+        page.goto(api_url + "/")
+        _settled(page, expected)
+        first = counter.take()
+        page.reload()
+        _settled(page, expected)
+        again = counter.take()
+        thumbs = page.evaluate(
+            "[...document.querySelectorAll('#gallery .card img')].map(i => [i.getAttribute('width'), "
+            "i.getAttribute('height'), i.getAttribute('loading')])"
+        )
+    finally:
+        context.close()
+        gateway.app = counter.app
+    return GalleryViews(first, again, [tuple(t) for t in thumbs])
+
+
+CARDS = 24  # one gallery page of the web page (web/js/gallery.js PAGE_SIZE)
+CHROMIUM = "/usr/bin/chromium"
+
+
+def run() -> tuple[list[Any], dict[str, Any]]:
+    """Rows for ``bench/delivery.py``: requests and bytes per gallery view, first view and reload,
+    in Chromium against a local stack (DELIVERY_MODE=cdn, the template's default) holding
+    ``CARDS`` ready images. Before issue 12 a view was 25 API requests (+ /health) and 24 S3 GETs,
+    the same again on every reload (new presigned URLs defeat the browser's cache)."""
+    import logging
+    import tempfile
+    from pathlib import Path
+
+    from bench.common import ROOT, Row
+
+    section = "8 delivery"
+    if not Path(CHROMIUM).exists():
+        return [Row(section, "gallery view", None, "", "report", None, note=f"{CHROMIUM} missing")], {}
+    from playwright.sync_api import sync_playwright
+
+    from local.stack import LocalStack
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with (
+        tempfile.TemporaryDirectory(
+            dir=ROOT / "bench" / ".work" if (ROOT / "bench" / ".work").is_dir() else None
+        ) as state,
+        LocalStack(
+            port=0, moto_port=0, state_dir=Path(state), visibility_timeout=2, name_prefix="bench-gallery"
+        ) as stack,
+    ):
+        seed(stack.api_url, stack.token("bench-gallery"), CARDS)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                views = measure_views(stack._gateway, browser, stack.api_url, "bench-gallery", CARDS)
+            finally:
+                browser.close()
+    first, again = views.first, views.reload
+    rows = [
+        Row(
+            section,
+            f"gallery view ({CARDS} cards): API requests, first view",
+            first.api_requests,
+            "",
+            "<= 2 (was 26)",
+            first.api_requests <= 2,
+        ),
+        Row(
+            section,
+            "gallery view: rendition requests / bytes, first view",
+            f"{first.rendition_requests} / {first.rendition_bytes}",
+            "req / B",
+            "report",
+        ),
+        Row(section, "gallery reload: API requests", again.api_requests, "", "report (was 26)"),
+        Row(
+            section,
+            "gallery reload: rendition bytes fetched again",
+            again.rendition_bytes,
+            "B",
+            "= 0 (was all)",
+            again.rendition_bytes == 0,
+        ),
+        Row(
+            section,
+            "gallery reload: server-side requests (API + CDN)",
+            again.server_requests,
+            "",
+            "<= 2 (was 50)",
+            again.server_requests <= 2,
+        ),
+        Row(
+            section,
+            "thumbnails with width/height and loading=lazy",
+            f"{views.sized_lazy_thumbnails}/{len(views.thumbnails)}",
+            "",
+            "all",
+            views.sized_lazy_thumbnails == len(views.thumbnails) > 0,
+        ),
+    ]
+    return rows, {"gallery": views.as_dict()}

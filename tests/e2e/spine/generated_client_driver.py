@@ -1,0 +1,88 @@
+"""Run by tests/e2e/spine/test_generated_client.py with .venv-openapi-client's Python (where the
+generated client's httpx and attrs live): drives the API only through the client that
+openapi-python-client generated from /openapi.json, and prints what it saw as one JSON object.
+
+    python generated_client_driver.py <dir holding imageapi_client> <api url> <token> <png file>
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def main(package_dir: str, api_url: str, token: str, png_path: str) -> dict:
+    sys.path.insert(0, package_dir)
+    import httpx
+    from imageapi_client import AuthenticatedClient
+    from imageapi_client.api.images import (
+        create_image,
+        delete_image,
+        get_image,
+        get_image_analysis,
+        list_images,
+    )
+    from imageapi_client.models import (
+        Analysis,
+        CreatedUpload,
+        CreateUploadRequest,
+        CreateUploadRequestContentType,
+        ImageOut,
+        ImagePage,
+        ImageStatus,
+        Problem,
+    )
+
+    data = Path(png_path).read_bytes()
+    seen: dict = {}
+    client = AuthenticatedClient(base_url=api_url, token=token, raise_on_unexpected_status=True)
+    with client as api:
+        ask = CreateUploadRequest(
+            title="generated client", content_type=CreateUploadRequestContentType.IMAGEPNG, size=len(data)
+        )
+        created = create_image.sync_detailed(client=api, body=ask)
+        seen["create_status"] = created.status_code.value
+        assert isinstance(created.parsed, CreatedUpload), created.content[:300]
+        image_id = created.parsed.image.id
+        form = created.parsed.upload
+        # The presigned POST goes to S3 (moto locally), not to the API: plain httpx, as documented.
+        stored = httpx.post(
+            form.url, data=form.fields.additional_properties, files={"file": ("a.png", data, "image/png")}
+        )
+        seen["s3_status"] = stored.status_code
+
+        deadline = time.monotonic() + 60
+        image = get_image.sync(client=api, image_id=image_id)
+        while isinstance(image, ImageOut) and image.status is ImageStatus.PENDING and time.monotonic() < deadline:
+            time.sleep(0.2)
+            image = get_image.sync(client=api, image_id=image_id)
+        assert isinstance(image, ImageOut), image
+        seen["status"] = image.status.value
+        seen["size"] = [image.width, image.height]
+        renditions = image.renditions
+        thumbnail = getattr(renditions, "thumbnail", None)
+        seen["thumbnail_url"] = getattr(thumbnail, "url", None)
+        if seen["thumbnail_url"]:
+            seen["thumbnail_fetch"] = httpx.get(seen["thumbnail_url"]).status_code  # no Authorization
+
+        page = list_images.sync(client=api, limit=10)
+        assert isinstance(page, ImagePage), page
+        seen["listed"] = [item.id for item in page.items]
+
+        analysis = get_image_analysis.sync(client=api, image_id=image_id)
+        assert isinstance(analysis, Analysis), analysis
+        seen["analysis"] = {"format": analysis.format_, "width": analysis.width, "height": analysis.height}
+
+        deleted = delete_image.sync_detailed(client=api, image_id=image_id)
+        seen["delete_status"] = deleted.status_code.value
+        gone = get_image.sync_detailed(client=api, image_id=image_id)
+        seen["after_delete_status"] = gone.status_code.value
+        seen["after_delete_problem"] = isinstance(gone.parsed, Problem)
+        seen["image_id"] = image_id
+    return seen
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:5])))
