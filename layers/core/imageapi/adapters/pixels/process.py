@@ -22,6 +22,7 @@ from imageapi.domain.models import (
     ResizeSpec,
 )
 from imageapi.domain.ports import ProcessedUpload, RenderedImage
+from imageapi.domain.timing import Stopwatch
 
 # --- public API -------------------------------------------------------------------------------
 
@@ -33,8 +34,10 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
     ``display`` is ``display`` if given and not empty, else the compressed one. JPEGs are decoded
     at the smallest DCT scale the largest rendition needs; smaller renditions and the analysis
     thumbnails are derived from the rendition-size images, never from full resolution.
-    Raises ImageRejected with a short reason for anything not acceptable.
+    Raises ImageRejected with a short reason for anything not acceptable. ``timings_ms`` of the
+    result says where the time went (validate, decode, each rendition's resize and encode, analysis).
     """
+    sw = Stopwatch()
     fmt = sniff(data[:32]) or "image"
     with pillow_guard(fmt):
         im, fmt, frames = open_image(data, max_pixels)
@@ -49,22 +52,28 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
                 if display is not None and not display.is_empty()
                 else None
             )
+            sw.mark("validate_ms")
             need = compressed_plan.scaled
             if display_plan is not None:
                 need = (max(need[0], display_plan.scaled[0]), max(need[1], display_plan.scaled[1]))
             base = decode(im, fmt, need, orientation)
+            sw.mark("decode_ms")
 
     compressed_img = apply_plan(base, compressed_plan)
-    thumb_img = apply_plan(compressed_img, plan_resize(ow, oh, *THUMBNAIL_BOX, Fit.inside))
+    sw.mark("compressed_resize_ms")
     out_fmt = auto_format(compressed_img)
     compressed = encode(compressed_img, out_fmt, None)
+    sw.mark("compressed_encode_ms")
+    thumb_img = apply_plan(compressed_img, plan_resize(ow, oh, *THUMBNAIL_BOX, Fit.inside))
     renditions = {"thumbnail": encode(thumb_img, out_fmt, None), "compressed": compressed}
+    sw.mark("thumbnail_ms")
     if display_plan is None:
         renditions["display"] = compressed
     else:
         fits_in_compressed = all(d <= c for d, c in zip(display_plan.scaled, compressed_plan.size, strict=True))
         src = compressed_img if fits_in_compressed else base
         renditions["display"] = encode(apply_plan(src, display_plan), out_fmt, None)
+        sw.mark("display_ms")
 
     analysis = Analysis(
         width=stored_w,
@@ -84,7 +93,8 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
         blurhash=blurhash_of(thumb_img),
         phash=phash(thumb_img),
     )
-    return ProcessedUpload(analysis=analysis, renditions=renditions)
+    sw.mark("analysis_ms")
+    return ProcessedUpload(analysis=analysis, renditions=renditions, timings_ms=sw.laps)
 
 
 def render(
