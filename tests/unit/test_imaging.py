@@ -131,8 +131,13 @@ def test_jpeg_decoded_at_reduced_scale(monkeypatch):
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    process_upload(jpeg((8000, 6000)), max_pixels=MP)
-    assert requested == [((2048, 1536), (4000, 3000))]
+    result = process_upload(jpeg((8000, 6000)), max_pixels=MP)
+    # 1/4 (2000x1500) is within DECODE_SLACK of the 2048x1536 rendition: decoded there, upscaled the rest.
+    assert requested == [((1946, 1459), (2000, 1500))]
+    assert opened(result.renditions["compressed"]).size == (2048, 1536)
+    requested.clear()
+    process_upload(jpeg((3000, 2000)), max_pixels=MP)
+    assert requested == [((1946, 1297), (3000, 2000))]  # 1/2 (1500 wide) is too far below: full scale
 
 
 # --- orientation and metadata -----------------------------------------------------------------

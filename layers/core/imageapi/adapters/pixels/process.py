@@ -14,7 +14,7 @@ from imageapi.adapters.pixels.decoding import decode
 from imageapi.adapters.pixels.encoding import _flatten, _is_opaque, auto_format, encode
 from imageapi.adapters.pixels.geometry import apply_plan, check_side, plan_resize
 from imageapi.adapters.pixels.opening import exif_summary, open_image, pillow_guard
-from imageapi.adapters.pixels.tunables import COMPRESSED_BOX, THUMBNAIL_BOX
+from imageapi.adapters.pixels.tunables import COMPRESSED_BOX, DECODE_SLACK, THUMBNAIL_BOX
 from imageapi.domain.formats import ALLOWED_FORMATS, OUTPUT_FORMATS, sniff
 from imageapi.domain.models import (
     Analysis,
@@ -32,7 +32,8 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
 
     Renditions: ``thumbnail`` fits 256x256, ``compressed`` fits 2048x2048 (neither upscales),
     ``display`` is ``display`` if given and not empty, else the compressed one. JPEGs are decoded
-    at the smallest DCT scale the largest rendition needs; smaller renditions and the analysis
+    at the smallest DCT scale the largest rendition needs (up to ``DECODE_SLACK`` below it, the
+    rest upscaled); smaller renditions and the analysis
     thumbnails are derived from the rendition-size images, never from full resolution.
     Raises ImageRejected with a short reason for anything not acceptable. ``timings_ms`` of the
     result says where the time went (validate, decode, each rendition's resize and encode, analysis).
@@ -56,7 +57,8 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
             need = compressed_plan.scaled
             if display_plan is not None:
                 need = (max(need[0], display_plan.scaled[0]), max(need[1], display_plan.scaled[1]))
-            base = decode(im, fmt, need, orientation)
+            slack = 1 - DECODE_SLACK
+            base = decode(im, fmt, (round(need[0] * slack), round(need[1] * slack)), orientation)
             if base.mode == "RGBA" and _is_opaque(base):
                 base = base.convert("RGB")  # the renditions are JPEG either way; 3 bands resample faster than 4
             sw.mark("decode_ms")
