@@ -625,3 +625,14 @@ def test_jpeg_scan_search_matches_the_byte_walk():
                 _jpeg_end(data, 0)
         else:
             assert _jpeg_end(data, 0) == expected
+
+
+def test_render_leaves_the_structure_walk_to_ingest_but_still_refuses_damage():
+    data = jpeg((640, 480))
+    polyglot = data + b"PK\x03\x04" + b"\x00" * 64
+    with pytest.raises(ImageRejected):
+        process_upload(polyglot, max_pixels=MP)  # ingest walks the structure: never stored
+    # Render only ever sees originals, which passed that walk: it is not repeated per transform.
+    assert render(polyglot, max_pixels=MP, width=64, height=64).width == 64
+    with pytest.raises(ImageRejected):  # but a damaged original still fails in the decoder
+        render(data[: len(data) // 2], max_pixels=MP, width=64, height=64)
