@@ -63,7 +63,7 @@ GOAL_MS = 1000  # SPEC: upload -> ready within 1 s for a 12 MP JPEG
 # Part of upload -> ready -> (label, budget ms). "process.*" and "write.*" come from the ingest log.
 BREAKDOWN = {
     "upload_ms": ("client: presigned POST of the file to S3", 150),
-    "notify_ms": ("S3 notification -> SQS -> poller -> handler (rest)", 50),
+    "notify_ms": ("rest: S3 -> SQS -> poller -> handler, beyond the POST it overlaps", 50),
     "queue_wait_ms": ("queue wait (SQS SentTimestamp -> ingest starts)", 50),
     "read_record_ms": ("ingest: read the record", 20),
     "download_ms": ("ingest: download the upload", 50),
