@@ -81,7 +81,8 @@ def apply_plan(img: Image.Image, plan: _Plan) -> Image.Image:
 # A large LANCZOS without an integer pre-reduction (4000x3000 -> 2048x1536 at ingest: most of the
 # upload -> ready time) is split into horizontal bands resampled on all cores: Pillow releases the
 # GIL while it resamples, and a band's source box (with the neighbours outside it that the filter
-# reaches) gives exactly the rows a whole-image resize would.
+# reaches) gives the rows a whole-image resize would: exactly when the scale is a binary fraction
+# (ingest's 1500 -> 1536), else up to float rounding of the filter windows (a few levels on edges).
 _WORKERS = min(4, os.cpu_count() or 1)
 _BAND_MIN_PIXELS = 1_000_000
 _pool: ThreadPoolExecutor | None = None
