@@ -5,11 +5,18 @@ from a second process on loopback (a fixed number of requests, stopped early at 
 
 Latency: from the start of the presigned POST to S3 until GET /images/{id} (polled every 50 ms, retried on 429)
 answers ``ready``: S3 notification -> SQS -> poller -> ingest handler -> DynamoDB.
+
+Where the time goes: the ingest use case logs ``timings_ms`` with ``image ready`` (as it does in
+Lambda); the bench reads those records from the in-process stack and adds what only the client
+sees (the POST to S3, and how long after the record turned ready the next poll saw it). Each part
+has a budget; the budgets add up to the 1 s goal of SPEC.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import subprocess
 import sys
 import time
@@ -51,6 +58,48 @@ print(json.dumps(out))
 
 
 POLL_S = 0.05  # polling faster than this trips the local gateway's throttling (429)
+GOAL_MS = 1000  # SPEC: upload -> ready within 1 s for a 12 MP JPEG
+
+# Part of upload -> ready -> (label, budget ms). "process.*" and "write.*" come from the ingest log.
+BREAKDOWN = {
+    "upload_ms": ("client: presigned POST of the file to S3", 150),
+    "notify_ms": ("rest: S3 -> SQS -> poller -> handler, beyond the POST it overlaps", 50),
+    "queue_wait_ms": ("queue wait (SQS SentTimestamp -> ingest starts)", 50),
+    "read_record_ms": ("ingest: read the record", 20),
+    "download_ms": ("ingest: download the upload", 50),
+    "process.validate_ms": ("ingest: validate (container walk, header, EXIF)", 20),
+    "process.decode_ms": ("ingest: decode (JPEG at the smallest DCT scale)", 120),
+    "process.compressed_resize_ms": ("ingest: compressed 2048 px: resample", 200),
+    "process.compressed_encode_ms": ("ingest: compressed 2048 px: encode", 50),
+    "process.thumbnail_ms": ("ingest: thumbnail 256 px: resample + encode", 30),
+    "process.analysis_ms": ("ingest: analysis (hashes, pHash, BlurHash, colours)", 50),
+    "writes_ms": ("ingest: S3 writes (renditions + original, in parallel)", 120),
+    "complete_record_ms": ("ingest: record -> ready (DynamoDB)", 30),
+    "seen_ms": ("client: next poll sees ready", 60),
+}
+TOP_LEVEL = ("read_record_ms", "download_ms", "process_ms", "writes_ms", "complete_record_ms")
+
+
+class _ReadyLog(logging.Handler):
+    """Collects the ``image ready`` records of the ingest use case (with their ``timings_ms``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.ready: dict[str, tuple[float, dict[str, float]]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        timings = getattr(record, "timings_ms", None)
+        if record.getMessage() == "image ready" and isinstance(timings, dict):
+            self.ready[str(getattr(record, "image_id", ""))] = (record.created, dict(timings))
+
+
+def breakdown(total_ms: float, upload_ms: float, seen_ms: float, laps: dict[str, float]) -> dict[str, float]:
+    """One upload's parts; ``notify_ms`` is what is left (S3 -> SQS, the poller, the handler's own overhead)."""
+    parts = {"upload_ms": upload_ms, "seen_ms": seen_ms, "queue_wait_ms": laps.get("queue_wait_ms", 0.0)}
+    parts.update({k: v for k, v in laps.items() if k.startswith(("process.", "write.")) or k in TOP_LEVEL})
+    accounted = upload_ms + seen_ms + parts["queue_wait_ms"] + sum(laps.get(k, 0.0) for k in TOP_LEVEL)
+    parts["notify_ms"] = max(0.0, total_ms - accounted)
+    return parts
 
 
 def _with_retry(call: Any) -> Any:
@@ -73,8 +122,6 @@ def run(
         return [
             Row("6 end to end", "local stack", None, "", "report", None, note=f"local.stack not importable: {exc}")
         ], {}
-    import logging
-
     import requests
 
     from bench import images
@@ -82,6 +129,10 @@ def run(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     data = images.ensure("jpeg_12mp").read_bytes()
     details: dict[str, Any] = {"image_bytes": len(data)}
+    ready_log = _ReadyLog()
+    service_logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "image-api"))
+    service_logger.addHandler(ready_log)
+    parts: list[dict[str, float]] = []
     with LocalStack(state_dir=ROOT / "bench" / ".work" / "local") as stack:
         token = stack.token("bench")
         api = requests.Session()
@@ -103,6 +154,7 @@ def run(
                 form["url"], data=form["fields"], files={"file": ("p.jpg", data, "image/jpeg")}, timeout=60
             )
             r.raise_for_status()
+            upload_ms = (time.perf_counter() - t0) * 1000
             status = None
             while time.perf_counter() - t0 < 60:
                 status = _with_retry(lambda image_id=image_id: api.get(f"{stack.api_url}/images/{image_id}")).json()[
@@ -112,10 +164,16 @@ def run(
                     break
                 time.sleep(POLL_S)
             latencies.append(time.perf_counter() - t0)
+            seen_at = time.time()
             if status != "ready":
                 raise RuntimeError(f"upload {i} ended {status}")
             ids.append(image_id)
+            if image_id in ready_log.ready:
+                logged_at, laps = ready_log.ready[image_id]
+                parts.append(breakdown(latencies[-1] * 1000, upload_ms, (seen_at - logged_at) * 1000, laps))
+        service_logger.removeHandler(ready_log)
         details["upload_to_ready_s"] = latencies
+        details["breakdown_ms"] = parts
         paths = ["/images?limit=20", f"/images/{ids[0]}"]
         proc = subprocess.run(
             [
@@ -145,10 +203,12 @@ def run(
             f"upload -> ready, 12 MP JPEG ({len(data) / 2**20:.1f} MiB), median of {uploads}",
             round(lat * 1000),
             "ms",
-            "report",
+            f"<= {GOAL_MS} ms",
+            lat * 1000 <= GOAL_MS,
             note=f"min {min(latencies) * 1000:.0f} max {max(latencies) * 1000:.0f} ms",
         )
     ]
+    rows += breakdown_rows(parts)
     for path, label in zip(paths, ("GET /images?limit=20", "GET /images/{id}"), strict=True):
         r = load[path]
         rows.append(
@@ -163,3 +223,21 @@ def run(
             )
         )
     return rows, details
+
+
+def breakdown_rows(parts: list[dict[str, float]]) -> list[Row]:
+    """Median of each part over the uploads, against its budget; per-write times as reports."""
+    if not parts:
+        return [Row("6 end to end", "  breakdown", None, "", "report", None, note="no 'image ready' log records seen")]
+    rows = []
+    for key, (label, budget) in BREAKDOWN.items():
+        values = [p[key] for p in parts if key in p]
+        if values:
+            value = median(values)
+            rows.append(Row("6 end to end", f"  {label}", round(value), "ms", f"<= {budget} ms", value <= budget))
+    writes = sorted({k for p in parts for k in p if k.startswith("write.")})
+    for key in writes:
+        value = median([p[key] for p in parts if key in p])
+        name = key.removeprefix("write.").removesuffix("_ms")
+        rows.append(Row("6 end to end", f"    write {name} (concurrent with the others)", round(value), "ms", "report"))
+    return rows

@@ -65,8 +65,8 @@ else:
         if fmt == "jpeg":
             if t.hasalpha():
                 t = t.flatten(background=[255, 255, 255])
-            # same encoder settings as ours: q82, optimised Huffman tables, progressive
-            return t.jpegsave_buffer(Q=Q, optimize_coding=True, interlace=True, keep="none")
+            # same encoder settings as ours: q82, optimised Huffman tables, baseline (not interlaced)
+            return t.jpegsave_buffer(Q=Q, optimize_coding=True, interlace=False, keep="none")
         return t.webpsave_buffer(Q=Q, effort=EFFORT, keep="none")
 
 result = {}

@@ -3,6 +3,7 @@ never fails its neighbours, and a poison message reaches the dead-letter queue a
 queue's bounded receives."""
 
 import json
+import time
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -21,8 +22,11 @@ def record_handler(record: SQSRecord) -> None:
     event = S3Event(json.loads(record.body))
     if not event.raw_event.get("Records"):  # s3:TestEvent when the notification is configured
         return
+    # SentTimestamp: when S3's notification reached the queue (epoch ms); the rest is queue wait.
+    sent = (record.raw_event.get("attributes") or {}).get("SentTimestamp")
+    queue_wait_ms = max(0.0, time.time() * 1000 - int(sent)) if sent else None
     for s3_record in event.records:
-        outcome = ingestor().ingest(s3_record.s3.get_object.key)
+        outcome = ingestor().ingest(s3_record.s3.get_object.key, queue_wait_ms=queue_wait_ms)
         metrics.add_metric(name=f"Ingest_{outcome.value}", unit="Count", value=1)
 
 

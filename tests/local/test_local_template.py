@@ -20,9 +20,10 @@ def test_real_template_functions_routes_and_triggers() -> None:
         assert fn.code_dir.parent == REPO_ROOT / "functions"
     assert t.functions["MetaFunction"].memory_mb == 128
     ingest = t.functions["IngestFunction"]
-    assert ingest.memory_mb == 1024 and ingest.timeout_s == 60
+    assert ingest.memory_mb == 1769 and ingest.timeout_s == 60
     (trigger,) = ingest.sqs_triggers
-    assert (trigger.queue_id, trigger.batch_size, trigger.report_batch_item_failures) == ("IngestQueue", 5, True)
+    assert (trigger.queue_id, trigger.batch_size, trigger.report_batch_item_failures) == ("IngestQueue", 1, True)
+    assert trigger.batching_window_seconds == 0  # chosen for upload -> ready latency (docs/decisions.md)
     assert t.jwt_audience[0] == "image-api"  # tokens carry the first; all are accepted
 
 

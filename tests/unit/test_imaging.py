@@ -8,7 +8,7 @@ import zipfile
 import zlib
 
 import pytest
-from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, JpegImagePlugin
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageDraw, ImageFile, ImageStat, JpegImagePlugin
 
 from imageapi.adapters.pixels.containers import _jpeg_end
 from imageapi.adapters.pixels.geometry import target_size
@@ -131,8 +131,13 @@ def test_jpeg_decoded_at_reduced_scale(monkeypatch):
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    process_upload(jpeg((8000, 6000)), max_pixels=MP)
-    assert requested == [((2048, 1536), (4000, 3000))]
+    result = process_upload(jpeg((8000, 6000)), max_pixels=MP)
+    # 1/4 (2000x1500) is within DECODE_SLACK of the 2048x1536 rendition: decoded there, upscaled the rest.
+    assert requested == [((1946, 1459), (2000, 1500))]
+    assert opened(result.renditions["compressed"]).size == (2048, 1536)
+    requested.clear()
+    process_upload(jpeg((3000, 2000)), max_pixels=MP)
+    assert requested == [((1946, 1297), (3000, 2000))]  # 1/2 (1500 wide) is too far below: full scale
 
 
 # --- orientation and metadata -----------------------------------------------------------------
@@ -620,3 +625,42 @@ def test_jpeg_scan_search_matches_the_byte_walk():
                 _jpeg_end(data, 0)
         else:
             assert _jpeg_end(data, 0) == expected
+
+
+def test_render_leaves_the_structure_walk_to_ingest_but_still_refuses_damage():
+    data = jpeg((640, 480))
+    polyglot = data + b"PK\x03\x04" + b"\x00" * 64
+    with pytest.raises(ImageRejected):
+        process_upload(polyglot, max_pixels=MP)  # ingest walks the structure: never stored
+    # Render only ever sees originals, which passed that walk: it is not repeated per transform.
+    assert render(polyglot, max_pixels=MP, width=64, height=64).width == 64
+    with pytest.raises(ImageRejected):  # but a damaged original still fails in the decoder
+        render(data[: len(data) // 2], max_pixels=MP, width=64, height=64)
+
+
+@pytest.mark.parametrize("fit", [Fit.inside, Fit.cover])
+def test_resampling_in_parallel_bands_gives_the_pixels_of_one_resize(fit):
+    from imageapi.adapters.pixels import geometry
+
+    src = Image.open(io.BytesIO(jpeg((1600, 1200)))).convert("RGBA")
+    ImageDraw.Draw(src).ellipse((100, 100, 1500, 1100), fill=(10, 200, 30, 90))  # detail and alpha
+    plan = geometry.plan_resize(1600, 1200, 1100, 1000, fit)
+    x0, y0, x1, y1 = plan.box
+    box = (x0 * 1600, y0 * 1200, x1 * 1600, y1 * 1200)
+    whole = src.resize(plan.size, geometry.LANCZOS, box=box)
+    banded = geometry._resize_in_bands(src, plan.size, box)
+    assert banded.size == whole.size and banded.mode == whole.mode
+    # Each band computes its filter windows from its own box: the same up to float rounding, which
+    # can move a window edge by a pixel on a hard edge (a few levels of 255 there, nowhere else).
+    diff = ImageChops.difference(banded, whole)
+    assert max(hi for _, hi in diff.getextrema()) <= 4
+    assert sum(ImageStat.Stat(diff).mean) / 4 < 0.01
+
+
+def test_resampling_in_bands_is_exact_when_the_scale_is_a_binary_fraction():
+    from imageapi.adapters.pixels import geometry
+
+    src = Image.open(io.BytesIO(jpeg((1000, 750)))).convert("RGB")
+    box = (0.0, 0.0, 1000.0, 750.0)  # 750 / 384 = 1.953125, as in 3000 -> 1536 at ingest
+    whole = src.resize((512, 384), geometry.LANCZOS, box=box)
+    assert geometry._resize_in_bands(src, (512, 384), box).tobytes() == whole.tobytes()

@@ -36,6 +36,7 @@ from imageapi.domain.models import (
 from imageapi.domain.predictions import PredictionService
 from tests.harness.fakes import MemoryObjectStore, MemoryRepository
 from tests.harness.images import jpeg, png
+from tests.harness.logs import capture_logs
 from tests.harness.usecases import OWNER, Fetched
 
 
@@ -116,6 +117,38 @@ def test_ingest_is_idempotent_and_ignores_foreign_layouts_and_orphans(
     store.put(orphan, png(8, 8), "image/png")
     assert ingestor.ingest(orphan) is Outcome.orphan
     assert store.get(orphan) is None
+
+
+def test_ingest_logs_where_the_time_went_and_writes_everything(
+    service: ImageService, ingestor: Ingestor, store: MemoryObjectStore
+) -> None:
+    record = service.store_direct(OWNER, "t", jpeg(640, 480), "image/jpeg", None)
+    with capture_logs(this_thread=True) as logs:
+        assert ingestor.ingest(keys.incoming_key(OWNER, record.id), queue_wait_ms=12.5) is Outcome.ready
+    (line,) = [line for line in logs.lines if " image ready " in line]
+    for part in (
+        "'queue_wait_ms': 12.5",
+        "'download_ms'",
+        "'process.validate_ms'",
+        "'process.decode_ms'",
+        "'process.compressed_resize_ms'",
+        "'process.compressed_encode_ms'",
+        "'process.thumbnail_ms'",
+        "'process.analysis_ms'",
+        "'write.thumbnail_ms'",
+        "'write.compressed_ms'",
+        "'write.original_ms'",
+        "'writes_ms'",
+        "'complete_record_ms'",
+    ):
+        assert part in line
+    assert "write.display_ms" not in line  # no resize asked: display shares the compressed bytes
+    ready = service.get_image(OWNER, record.id)
+    assert ready.renditions["display"] == ready.renditions["compressed"]
+    for name in ("thumbnail", "compressed"):
+        assert store.get(keys.rendition_key(OWNER, record.id, name)) is not None
+    assert store.get(keys.original_key(OWNER, record.id)) == jpeg(640, 480)
+    assert store.keys("incoming/") == []
 
 
 def test_ingest_rejects_a_file_over_the_upload_limit_before_decoding(

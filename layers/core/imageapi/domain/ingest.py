@@ -4,11 +4,19 @@ Pillow, behind the ``Processor`` port), write renditions, and move the record ou
 Order matters for retries: every write before the conditional state change is idempotent
 (same keys, same bytes), and the incoming object is deleted only after the record moved on, so
 a failure at any point leaves a state that a redelivery completes.
+
+Where the time goes is logged with ``image ready`` (``timings_ms``: queue wait, download, each
+processing step, writes, state change), for operators and for ``python -m bench --only e2e``.
 """
 
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
+from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -17,9 +25,11 @@ from imageapi.domain.errors import ImageRejected, PayloadTooLarge
 from imageapi.domain.models import Dimensions, ImageRecord, ImageStatus, Rendition
 from imageapi.domain.ports import ImageRepository, ObjectStore, ProcessedUpload, Processor
 from imageapi.domain.renditions import store_rendition
+from imageapi.domain.timing import Stopwatch
 from imageapi.settings import Settings
 
 logger = Logger(child=True)
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -37,13 +47,18 @@ class Ingestor:
     settings: Settings
     process: Processor  # validate, analyse, render: Pillow in production (adapters.pixels)
 
-    def ingest(self, raw_key: str) -> Outcome:
+    def ingest(self, raw_key: str, *, queue_wait_ms: float | None = None) -> Outcome:
+        """``queue_wait_ms``: how long the event waited in the queue (for the timing log only)."""
+        sw = Stopwatch()
+        if queue_wait_ms is not None:
+            sw.add("queue_wait_ms", queue_wait_ms)
         target = keys.parse_incoming_key(raw_key)
         if target is None:
             logger.warning("ignoring object outside the incoming layout", extra={"key": raw_key})
             return Outcome.ignored
         incoming = keys.incoming_key(target.owner, target.image_id)
         record = self.repository.get(target.owner, target.image_id)
+        sw.mark("read_record_ms")
         if record is None:
             # The record expired or was deleted: nothing will ever claim these bytes.
             self.store.delete(incoming)
@@ -57,20 +72,46 @@ class Ingestor:
             return self._reject(record, incoming, f"file is larger than {self.settings.max_upload_bytes} bytes")
         if data is None:
             return Outcome.orphan
+        sw.mark("download_ms")
         try:
             processed = self.process(data, max_pixels=self.settings.max_pixels, display=record.resize)
         except ImageRejected as rejection:
             return self._reject(record, incoming, rejection.reason)
-        return self._accept(record, incoming, data, processed)
+        sw.mark("process_ms")
+        for name, ms in processed.timings_ms.items():
+            sw.add(f"process.{name}", ms)
+        return self._accept(record, incoming, data, processed, sw)
 
-    def _accept(self, record: ImageRecord, incoming: str, data: bytes, processed: ProcessedUpload) -> Outcome:
-        renditions: dict[str, Rendition] = {}
-        for name, rendered in processed.renditions.items():
-            if name == "display" and record.resize is None and "compressed" in renditions:
-                renditions[name] = renditions["compressed"]  # same bytes: store them once
-                continue
-            renditions[name] = store_rendition(self.store, record.owner, record.id, name, rendered)
-        if not self.store.copy(incoming, keys.original_key(record.owner, record.id)):
+    def _accept(
+        self, record: ImageRecord, incoming: str, data: bytes, processed: ProcessedUpload, sw: Stopwatch
+    ) -> Outcome:
+        shared_display = record.resize is None and "compressed" in processed.renditions  # same bytes: store once
+        names = [n for n in processed.renditions if not (n == "display" and shared_display)]
+
+        def write(name: str, call: Callable[[], T]) -> T:
+            start = time.perf_counter()
+            result = call()
+            sw.add(f"write.{name}_ms", (time.perf_counter() - start) * 1000)  # own key per thread
+            return result
+
+        # The writes are independent and each one waits on the network: issue them together.
+        with ThreadPoolExecutor(max_workers=len(names) + 1) as pool:
+            stored = {
+                name: pool.submit(
+                    write,
+                    name,
+                    partial(store_rendition, self.store, record.owner, record.id, name, processed.renditions[name]),
+                )
+                for name in names
+            }
+            original = keys.original_key(record.owner, record.id)
+            copied = pool.submit(write, "original", partial(self.store.copy, incoming, original))
+            renditions: dict[str, Rendition] = {name: future.result() for name, future in stored.items()}
+            if shared_display:
+                renditions["display"] = renditions["compressed"]
+            original_copied = copied.result()
+        sw.mark("writes_ms")
+        if not original_copied:
             # The incoming object vanished while we worked: a concurrent delivery of the same
             # event finished first (and cleaned up), or the image was deleted.
             current = self.repository.get(record.owner, record.id)
@@ -94,7 +135,8 @@ class Ingestor:
             }
         )
         if self.repository.complete(ready, byte_delta=len(data) - record.declared_bytes):
-            logger.info("image ready", extra={"image_id": record.id, "bytes": len(data)})
+            sw.mark("complete_record_ms")
+            logger.info("image ready", extra={"image_id": record.id, "bytes": len(data), "timings_ms": sw.laps})
         elif self.repository.get(record.owner, record.id) is None:
             # Deleted while we worked: what we just wrote belongs to no one.
             for prefix in keys.image_prefixes(record.owner, record.id):

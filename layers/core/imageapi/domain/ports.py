@@ -2,7 +2,7 @@
 cases and their unit tests only see these shapes, so any implementation (DynamoDB and S3, or the
 in-memory fakes of the tests) will do, and functions without pixels never import Pillow."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from imageapi.domain.models import Analysis, ImageRecord, ImageStatus, ResizeSpec, UploadForm
@@ -68,6 +68,7 @@ class RenderedImage:
 class ProcessedUpload:
     analysis: Analysis
     renditions: dict[str, RenderedImage]  # "thumbnail", "compressed", "display"
+    timings_ms: dict[str, float] = field(default_factory=dict)  # where the processing time went
 
 
 class Renderer(Protocol):

@@ -32,7 +32,9 @@ def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
     img.info = {}
     buf = io.BytesIO()
     if fmt == "JPEG":
-        img.save(buf, "JPEG", quality=quality or JPEG_QUALITY, optimize=True, progressive=True)
+        # Baseline with optimised Huffman tables: progressive costs ~4x the encode time (125 vs 27 ms
+        # at 2048x1536) for ~1.5% fewer bytes, and the time is on the upload -> ready path.
+        img.save(buf, "JPEG", quality=quality or JPEG_QUALITY, optimize=True)
     elif fmt == "WEBP":
         img.save(buf, "WEBP", quality=quality or WEBP_QUALITY, method=4)
     else:  # PNG is lossless: quality does not apply

@@ -45,7 +45,7 @@ def _same_format(sniffed: str, opened: str | None) -> bool:
     return opened == sniffed or (sniffed == "JPEG" and opened == "MPO")
 
 
-def open_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str, int]:
+def open_image(data: bytes, max_pixels: int, *, walk_structure: bool = True) -> tuple[Image.Image, str, int]:
     """Validate ``data`` and return (lazily opened image at frame 0, format, frame count).
 
     Must be called inside ``pillow_guard``. Nothing is decoded here except what Pillow needs to
@@ -54,7 +54,8 @@ def open_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str, int]:
     fmt = sniff(data[:32])
     if fmt is None:
         raise ImageRejected("not a supported image format (JPEG, PNG, WebP, GIF, BMP, TIFF)")
-    check_container(data, fmt)
+    if walk_structure:  # False only for originals, which passed this walk at ingest
+        check_container(data, fmt)
     with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
         if not _same_format(fmt, probe.format) or fmt not in ALLOWED_FORMATS:
             raise ImageRejected(f"content is not a valid {fmt} image")
