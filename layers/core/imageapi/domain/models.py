@@ -96,6 +96,9 @@ class OutputFormat(StrEnum):
     jpeg = "jpeg"
     png = "png"
     webp = "webp"
+    avif = "avif"
+    gif = "gif"
+    auto = "auto"  # the best the request's Accept allows: AVIF, then WebP, then JPEG (SPEC §3.5)
 
 
 class Transform(BaseModel):
@@ -166,6 +169,8 @@ class Analysis(BaseModel):
     has_alpha: bool
     animated: bool
     frames: int
+    loop: int | None = Field(None, description="animation loop count: 0 = forever, absent = plays once")
+    duration_ms: int | None = Field(None, description="total duration of one pass of the animation")
     bytes: int
     sha256: str
     md5: str
@@ -279,6 +284,10 @@ class PublicLimits(BaseModel):
     max_renditions_per_image: int
     max_title_length: int = MAX_TITLE
     max_side: int = MAX_SIDE
+    max_animation_frames: int | None = None
+    max_animation_pixels: int | None = None
+    max_animation_output_bytes: int | None = None
+    heic: bool = Field(True, description="HEIC/HEIF accepted on this deployment")
     file_types: dict[str, str] = Field(
         default_factory=extension_types, description="accepted file extensions and their MIME types"
     )
