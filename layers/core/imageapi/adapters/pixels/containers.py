@@ -97,13 +97,18 @@ def _gif_end(data: bytes) -> int:
     return n  # a missing trailer byte is common and harmless
 
 
+# Top-level ISO-BMFF boxes an image file may hold; anything else ends the file (trailing data).
+_TOP_BOXES = {b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"wide", b"uuid", b"pdin", b"moof", b"mfra"}
+_TOP_BOXES |= {b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"etyp", b"otyp", b"idat"}
+
+
 def _isobmff_end(data: bytes, fmt: str) -> int:
     """AVIF/HEIF: top-level boxes back to back (size, type; size 1 = 64-bit size, 0 = to the end).
-    A box running past the end is truncation; bytes that do not form a box end the file."""
+    A known box running past the end is truncation; bytes that are no known box end the file."""
     n, i = len(data), 0
     while i + 8 <= n:
         size, kind = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8]
-        if not all(0x20 <= c < 0x7F for c in kind):  # box types are printable four-character codes
+        if kind not in _TOP_BOXES:
             return i
         if size == 1:
             if i + 16 > n:
