@@ -11,5 +11,5 @@ MIB = 1024 * 1024
 class PixelPolicy:
     heic: bool = True  # HEIC/HEIF decodes (needs pi-heif from the HEIC layer)
     max_frames: int = 300  # more frames: renditions keep the first frame only
-    max_animation_pixels: int = 50_000_000  # sum of decoded source pixels over frames; same fallback
+    max_animation_pixels: int = 25_000_000  # sum of decoded source pixels over frames; same fallback
     max_output_bytes: int = 8 * MIB  # an animated rendition larger than this falls back to a still
