@@ -26,7 +26,7 @@ export SAM_CLI_TELEMETRY := 0
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pillow/requirements.txt
+$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pillow/requirements.txt layers/heif/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt

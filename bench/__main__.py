@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale")
+SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats")
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -62,6 +62,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import scale
 
         return scale.run(samples=10 if quick else 30)
+    if name == "formats":
+        from bench import formats
+
+        return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
     raise ValueError(name)
 
 

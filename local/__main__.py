@@ -28,7 +28,9 @@ def main() -> int:
 
     # The stage's throttling from template.yaml, as API Gateway applies it (LOCAL_THROTTLE=off: none).
     throttle = os.environ.get("LOCAL_THROTTLE", "on").lower() not in ("off", "0", "false", "no")
-    stack = LocalStack(port=port, moto_port=moto_port, throttle=throttle).start()
+    # The template's HEIC switch, as a deploy would set it (ENABLE_HEIC=false: HEIC answers 415).
+    heic = {"EnableHeic": os.environ["ENABLE_HEIC"].lower()} if "ENABLE_HEIC" in os.environ else None
+    stack = LocalStack(port=port, moto_port=moto_port, throttle=throttle, parameter_overrides=heic).start()
     limits = stack.throttle.default if stack.throttle else None
     throttled = f"{limits.rate:g} req/s, burst {limits.burst} a route (LOCAL_THROTTLE=off)" if limits else "off"
     try:
@@ -39,6 +41,7 @@ def main() -> int:
   token for 'dev'    {stack.api_url}/_local/token?sub=dev
   renditions         {stack.cdn_url or "presigned S3 URLs (DeliveryMode=s3)"}   (signed URLs in the API's resources)
   URL import to private networks: {stack.environment.get("IMPORT_ALLOW_PRIVATE_NETWORKS")}
+  HEIC input: {stack.environment.get("HEIC_ENABLED")} (ENABLE_HEIC=false turns it off)
   stage throttle: {throttled}
 
   export TOKEN={stack.token("dev")}

@@ -6,7 +6,7 @@ import { Messages } from "./js/messages.js";
 import { Gallery } from "./js/gallery.js";
 import { Tasks } from "./js/tasks.js";
 import { Trash } from "./js/trash.js";
-import { loadFileTypes } from "./js/upload.js";
+import { acceptAttribute, describeTypes, loadFileTypes } from "./js/upload.js";
 import { Viewer } from "./js/viewer.js";
 import { debounce, formatBytes, parseResize, titleFromFilename, titleFromUrl, validateTitle } from "./js/util.js";
 
@@ -195,7 +195,12 @@ async function main() {
       return;
     }
   }
-  loadFileTypes(config.apiUrl); // the accepted types, from the server's format registry
+  // The accepted types, from the server's format registry: the picker and the drop zone's hint.
+  loadFileTypes(config.apiUrl).then((types) => {
+    if (!Object.keys(types).length) return;
+    $("#file-input").setAttribute("accept", acceptAttribute(types));
+    $("#file-types-hint").textContent = `${describeTypes(types)}. Each file's title starts as its name.`;
+  });
   const api = new Api({
     baseUrl: config.apiUrl,
     auth,

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from imageapi.context import image_service
+from imageapi.domain.formats import negotiate
 from imageapi.domain.models import DownloadLink, Fit, OutputFormat, Transform, Variant
 from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
 
@@ -34,10 +35,14 @@ def download(
     quality: Annotated[int | None, Query(ge=1, le=100)] = None,
     redirect: Annotated[bool, Query()] = True,
 ) -> Response[DownloadLink | None]:
+    vary: dict[str, str] = {}
+    if format is OutputFormat.auto:  # resolved here, so the canonical key names the real format
+        format = OutputFormat(negotiate(app.current_event.headers.get("accept")))
+        vary = {"Vary": "Accept"}
     wanted = {"width": w, "height": h, "fit": fit, "format": format, "quality": quality}
     transform = Transform(**{k: v for k, v in wanted.items() if v is not None}) if any(wanted.values()) else None
     link = image_service().download(current_owner(app), image_id, variant, transform)
-    cache = {"Cache-Control": f"private, max-age={link.cache_seconds}"}
+    cache = {"Cache-Control": f"private, max-age={link.cache_seconds}", **vary}
     if redirect:
         return Response(status_code=302, headers={**SECURITY_HEADERS, **cache, "Location": link.url})
     return json_response(200, DownloadLink(url=link.url, expires_at=link.expires_at), headers=cache)

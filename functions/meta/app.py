@@ -12,7 +12,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from imageapi import __version__
-from imageapi.domain.models import Health, PublicLimits
+from imageapi.domain.formats import extension_types
+from imageapi.domain.health import Health, PublicLimits
 from imageapi.http.api import SECURITY_HEADERS, build_resolver, lambda_entry
 from imageapi.settings import get_settings
 
@@ -37,6 +38,11 @@ def health() -> Health:
         max_direct_upload_bytes=settings.max_direct_upload_bytes,
         max_pixels=settings.max_pixels,
         max_renditions_per_image=settings.max_renditions_per_image,
+        max_animation_frames=settings.max_animation_frames,
+        max_animation_pixels=settings.max_animation_pixels,
+        max_animation_output_bytes=settings.max_animation_output_bytes,
+        heic=settings.heic_enabled,
+        file_types=extension_types(heic=settings.heic_enabled),
     )
     return Health(version=__version__, limits=limits)
 

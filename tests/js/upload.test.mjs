@@ -1,7 +1,7 @@
 // web/js/upload.js: the accepted file types come from GET /health (the server's format registry).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contentTypeOf, loadFileTypes } from "../../web/js/upload.js";
+import { acceptAttribute, contentTypeOf, describeTypes, loadFileTypes } from "../../web/js/upload.js";
 
 const health = (body, ok = true) => async (url) => {
   assert.equal(url, "https://api.test/health");
@@ -25,4 +25,13 @@ test("a failed /health keeps what was loaded", async () => {
   assert.equal(contentTypeOf({ type: "", name: "a.jpg" }), "image/jpeg");
   await loadFileTypes("https://api.test", async () => { throw new Error("offline"); });
   assert.equal(contentTypeOf({ type: "", name: "a.jpg" }), "image/jpeg");
+});
+
+test("the picker and the hint follow the registry (HEIC only when the server accepts it)", () => {
+  const on = { jpg: "image/jpeg", avif: "image/avif", heic: "image/heic", heif: "image/heic", webp: "image/webp" };
+  assert.equal(acceptAttribute(on), "image/*,.jpg,.avif,.heic,.heif,.webp");
+  assert.equal(describeTypes(on), "JPEG, AVIF, HEIC or WebP");
+  const off = { jpg: "image/jpeg", avif: "image/avif" };
+  assert.equal(acceptAttribute(off), "image/*,.jpg,.avif");
+  assert.equal(describeTypes(off), "JPEG or AVIF");
 });

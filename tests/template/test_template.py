@@ -227,3 +227,21 @@ def test_translated_template_passes_cfn_lint(tmp_path, translated: dict[str, Any
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_heic_layer_is_switchable_and_reaches_every_pixel_function(sam_template: dict[str, Any]) -> None:
+    """EnableHeic=false leaves the HEIC layer out of the stack and of every function (issue 13)."""
+    params, resources = sam_template["Parameters"], sam_template["Resources"]
+    assert params["EnableHeic"]["Default"] == "true" and params["EnableHeic"]["AllowedValues"] == ["true", "false"]
+    assert sam_template["Conditions"]["HeicEnabled"] == {"Fn::Equals": [{"Ref": "EnableHeic"}, "true"]}
+    layer = resources["HeifLayer"]
+    assert layer["Condition"] == "HeicEnabled" and layer["Properties"]["ContentUri"] == "layers/heif/"
+    heic_ref = {"Fn::If": ["HeicEnabled", {"Ref": "HeifLayer"}, {"Ref": "AWS::NoValue"}]}
+    pixel_functions = [n for n, r in resources.items() if {"Ref": "PillowLayer"} in r["Properties"].get("Layers", [])]
+    assert len(pixel_functions) >= 3
+    for name in pixel_functions:
+        assert heic_ref in resources[name]["Properties"]["Layers"], name
+    env = sam_template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["HEIC_ENABLED"] == {"Ref": "EnableHeic"}
+    for var, param in [("MAX_ANIMATION_FRAMES", "MaxAnimationFrames"), ("MAX_ANIMATION_PIXELS", "MaxAnimationPixels")]:
+        assert env[var] == {"Ref": param}

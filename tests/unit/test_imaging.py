@@ -268,15 +268,15 @@ def test_la_png():
     assert opened(result.renditions["thumbnail"]).getpixel((5, 5))[3] == 0
 
 
-def test_animated_gif_uses_first_frame():
+def test_animated_gif_stays_animated_and_starts_with_its_first_frame():
     frames = [Image.new("RGB", (120, 90), c) for c in ("red", "lime", "blue")]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     result = process_upload(data, max_pixels=MP)
     a = result.analysis
-    assert (a.format, a.mime, a.frames, a.animated) == ("GIF", "image/gif", 3, True)
+    assert (a.format, a.mime, a.frames, a.animated, a.loop, a.duration_ms) == ("GIF", "image/gif", 3, True, 0, 300)
     out = opened(result.renditions["compressed"])
-    assert out.format == "JPEG"
-    r, g, b = out.getpixel((60, 45))
+    assert out.format == "WEBP" and out.n_frames == 3
+    r, g, b = out.convert("RGB").getpixel((60, 45))
     assert r > 200 and g < 60 and b < 60
 
 
@@ -475,8 +475,11 @@ def test_render_formats_and_quality():
     low = render(data, **kwargs, format="jpeg", quality=10)
     high = render(data, **kwargs, format="jpeg", quality=95)
     assert len(low.data) < len(high.data)
+    avif = render(data, **kwargs, format="avif")
+    assert avif.content_type == "image/avif" and opened(avif).format == "AVIF"
+    assert opened(render(data, **kwargs, format="gif")).format == "GIF"
     with pytest.raises(ValueError):
-        render(data, **kwargs, format="gif")
+        render(data, **kwargs, format="tiff")
     with pytest.raises(ValueError):
         render(data, **kwargs, quality=0)
     with pytest.raises(ValueError):

@@ -32,6 +32,19 @@ export async function loadFileTypes(baseUrl = "", fetchImpl = fetch) {
   return fileTypes;
 }
 
+/** The picker's `accept` attribute for these types: image/* plus every extension (so HEIC and
+ *  AVIF files that a system reports without a MIME type can still be picked). */
+export function acceptAttribute(types = fileTypes) {
+  return ["image/*", ...Object.keys(types).map((ext) => `.${ext}`)].join(",");
+}
+
+/** "JPEG, PNG … or HEIC": the formats these types name, for the drop zone's hint. */
+export function describeTypes(types = fileTypes) {
+  const names = [...new Set(Object.values(types).map((mime) => mime.split("/")[1].toUpperCase()))]
+    .map((name) => ({ WEBP: "WebP" })[name] || name);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
+}
+
 /** Content type to declare for a file: its own, else the one its extension names. */
 export function contentTypeOf(file) {
   if (file.type) return file.type;

@@ -3,7 +3,7 @@
 export const MAX_TITLE = 200;
 export const MAX_SIDE = 4096;
 export const FITS = ["contain", "cover", "fill", "inside"];
-export const FORMATS = ["jpeg", "png", "webp"];
+export const FORMATS = ["jpeg", "png", "webp", "avif", "gif", "auto"];
 
 /** A title from a file name: no extension, separators to spaces, control chars gone, ≤ 200 chars. */
 export function titleFromFilename(name) {

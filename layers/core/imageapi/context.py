@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # boto3 stubs are not needed at run time
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
+    from imageapi.adapters.pixels.policy import PixelPolicy
+
 
 @cache
 def _boto_config() -> "Config":
@@ -82,7 +84,7 @@ class _LazyRenderer:
     ) -> RenderedImage:
         from imageapi.adapters.pixels.renderer import PillowRenderer
 
-        renderer = PillowRenderer(max_pixels=get_settings().max_pixels)
+        renderer = PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
         return renderer.render(data, width=width, height=height, fit=fit, format=format, quality=quality)
 
 
@@ -101,10 +103,22 @@ def _fetch_url(url: str) -> tuple[bytes, str | None]:
     return source.data, source.content_type
 
 
+def _pixel_policy() -> "PixelPolicy":
+    from imageapi.adapters.pixels.policy import PixelPolicy
+
+    settings = get_settings()
+    return PixelPolicy(
+        heic=settings.heic_enabled,
+        max_frames=settings.max_animation_frames,
+        max_animation_pixels=settings.max_animation_pixels,
+        max_output_bytes=settings.max_animation_output_bytes,
+    )
+
+
 def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> ProcessedUpload:
     from imageapi.adapters.pixels.process import process_upload
 
-    return process_upload(data, max_pixels=max_pixels, display=display)
+    return process_upload(data, max_pixels=max_pixels, display=display, policy=_pixel_policy())
 
 
 @cache

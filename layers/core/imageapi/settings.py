@@ -20,6 +20,13 @@ class Settings(BaseSettings):
     max_direct_upload_bytes: int = Field(4 * MIB, ge=1)
     max_pixels: int = Field(50_000_000, ge=1)
     max_renditions_per_image: int = Field(20, ge=3)
+    # HEIC/HEIF input: needs the HEIC layer (pi-heif); template EnableHeic (SPEC §4).
+    heic_enabled: bool = True
+    # Animations (SPEC §4, §5): beyond frames or total decoded pixels the renditions keep only the
+    # first frame; an animation over 10 x max_pixels in total is rejected at ingest.
+    max_animation_frames: int = Field(300, ge=1)
+    max_animation_pixels: int = Field(25_000_000, ge=1)  # frames x width x height of the source
+    max_animation_output_bytes: int = Field(8 * MIB, ge=1024)  # per animated rendition
     quota_max_images: int = Field(10_000, ge=1)
     quota_max_bytes: int = Field(10 * 1024 * MIB, ge=1)
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from PIL import Image
 
+from tests.harness import corpus
+
 
 @dataclass(frozen=True)
 class Case:
@@ -118,6 +120,13 @@ def exif_rotated() -> bytes:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW to display
     return _save(_gradient(size=(120, 40)), "JPEG", exif=exif.tobytes(), quality=85)
+
+
+def _zip() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("payload.html", "<script>alert(1)</script>")
+    return archive.getvalue()
 
 
 def jpeg_zip_polyglot() -> bytes:
@@ -302,6 +311,26 @@ for _case in [
         "image/jpeg",
         "ready",
         analysis={"format": "PNG", "mime": "image/png"},
+    ),
+]:
+    _add(_case)
+
+# Issue 13: AVIF and HEIC (also through URL import here), and their malformed twins.
+for _case in [
+    Case("avif", corpus.avif, "image/avif", "ready", analysis={"format": "AVIF", "mime": "image/avif", "width": 320}),
+    Case("heic", corpus.heic, "image/heic", "ready", analysis={"format": "HEIF", "mime": "image/heic", "height": 240}),
+    Case("truncated_avif", lambda: _truncate(corpus.avif()), "image/avif", "rejected", CORRUPT),
+    Case("truncated_heic", lambda: _truncate(corpus.heic()), "image/heic", "rejected", CORRUPT),
+    Case("avif_zip_polyglot", lambda: corpus.avif() + _zip(), "image/avif", "rejected", POLYGLOT),
+    Case(
+        "heic_html_polyglot",
+        lambda: corpus.heic() + b"<html><script>alert(1)</script>",
+        "image/heic",
+        "rejected",
+        POLYGLOT,
+    ),
+    Case(
+        "mp4_as_heic", lambda: b"\0\0\0\x18ftypisom\0\0\0\0isommp41" + b"\0" * 64, "image/heic", "rejected", NOT_IMAGE
     ),
 ]:
     _add(_case)

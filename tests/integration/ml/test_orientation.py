@@ -37,3 +37,17 @@ def test_image_without_text_still_answers():
     pred = run_orientation(background(640, 480, seed=9))
     assert pred.angle in (0, 90, 180, 270)
     assert 0.0 <= pred.confidence <= 1.0
+
+
+def test_a_heic_original_is_read_through_the_predictor(paragraph_image):
+    """A HEIC original (issue 13) reaches the model: the predictor registers the HEIC opener."""
+    import io
+
+    import pillow_heif
+
+    from imageapi.adapters.ml import ImagemlPredictor
+
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(paragraph_image.rotate(90, expand=True)).save(buf, format="HEIF", quality=90)
+    predictions, _ = ImagemlPredictor().run("orientation", buf.getvalue())
+    assert predictions[0]["angle"] == 270

@@ -13,6 +13,9 @@ class ImagemlPredictor:
 
     def run(self, task: str, data: bytes) -> tuple[list[dict[str, Any]], float]:
         import imageml
+        from imageapi.adapters.pixels.heif import heif_available
+
+        heif_available(True)  # HEIC originals (accepted at ingest) open in imageml's Image.open too
 
         predictions, inference_ms = imageml.run(task, data)
         return list(predictions), float(inference_ms)

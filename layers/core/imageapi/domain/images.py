@@ -17,7 +17,7 @@ from imageapi.domain.errors import (
     TooManyRequests,
     UnsupportedMediaType,
 )
-from imageapi.domain.formats import ALLOWED_CONTENT_TYPES, extension_for
+from imageapi.domain.formats import ALLOWED_CONTENT_TYPES, extension_for, refusal, sniff
 from imageapi.domain.ids import is_image_id, new_image_id
 from imageapi.domain.models import (
     Analysis,
@@ -30,6 +30,7 @@ from imageapi.domain.models import (
     ImageRecord,
     ImageStatus,
     ImportFromUrlRequest,
+    OutputFormat,
     Rendition,
     ResizeSpec,
     Transform,
@@ -74,6 +75,8 @@ class ImageService:
             raise UnsupportedMediaType(
                 f"content type {request.content_type!r} is not accepted; use one of {', '.join(ALLOWED_CONTENT_TYPES)}"
             )
+        if reason := refusal(request.content_type, heic=self.settings.heic_enabled):
+            raise UnsupportedMediaType(reason)
         if request.size > self.settings.max_upload_bytes:
             raise PayloadTooLarge(
                 f"size {request.size} exceeds the upload limit of {self.settings.max_upload_bytes} bytes"
@@ -166,6 +169,8 @@ class ImageService:
                 f"{len(data)} bytes is over the {limit}-byte limit for this way in; for larger files ask for a "
                 "presigned upload: POST /images with JSON {title, content_type, size}"
             )
+        if reason := refusal(sniff(data[:64]), heic=self.settings.heic_enabled):
+            raise UnsupportedMediaType(reason)  # known now, no need to wait for ingest
         declared = content_type if content_type in ALLOWED_CONTENT_TYPES else "application/octet-stream"
         record = self._new_pending(owner, title, declared, len(data), resize)
         self.store.put(keys.incoming_key(owner, record.id), data, declared)
@@ -205,6 +210,8 @@ class ImageService:
         ttl = self.settings.download_url_ttl_seconds
         title = record.title
         if transform is not None:
+            if transform.format is OutputFormat.auto:  # the edge resolves it from Accept first
+                raise BadRequest("format=auto must be resolved from the Accept header before download")
             key, content_type = self._transform(record, transform)
             disposition, inline = f"{title}.{extension_for(content_type)}", False
         elif variant is Variant.original:

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from imageapi.domain.embedded import EmbeddedRenditions
-from imageapi.domain.formats import extension_types
 
 MAX_TITLE = 200
 MAX_SIDE = 4096
@@ -98,6 +97,9 @@ class OutputFormat(StrEnum):
     jpeg = "jpeg"
     png = "png"
     webp = "webp"
+    avif = "avif"
+    gif = "gif"
+    auto = "auto"  # the best the request's Accept allows: AVIF, then WebP, then JPEG (SPEC §3.5)
 
 
 class Transform(BaseModel):
@@ -168,6 +170,8 @@ class Analysis(BaseModel):
     has_alpha: bool
     animated: bool
     frames: int
+    loop: int | None = Field(None, description="animation loop count: 0 = forever, absent = plays once")
+    duration_ms: int | None = Field(None, description="total duration of one pass of the animation")
     bytes: int
     sha256: str
     md5: str
@@ -274,23 +278,3 @@ class DuplicateImage(BaseModel):
 class ImagePage(BaseModel):
     items: list[ImageOut]
     next_cursor: str | None
-
-
-class PublicLimits(BaseModel):
-    """The limits a client can check before sending (SPEC §5)."""
-
-    max_upload_bytes: int
-    max_direct_upload_bytes: int
-    max_pixels: int
-    max_renditions_per_image: int
-    max_title_length: int = MAX_TITLE
-    max_side: int = MAX_SIDE
-    file_types: dict[str, str] = Field(
-        default_factory=extension_types, description="accepted file extensions and their MIME types"
-    )
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    limits: PublicLimits

@@ -97,6 +97,31 @@ def _gif_end(data: bytes) -> int:
     return n  # a missing trailer byte is common and harmless
 
 
+# Top-level ISO-BMFF boxes an image file may hold; anything else ends the file (trailing data).
+_TOP_BOXES = {b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"wide", b"uuid", b"pdin", b"moof", b"mfra"}
+_TOP_BOXES |= {b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"etyp", b"otyp", b"idat"}
+
+
+def _isobmff_end(data: bytes, fmt: str) -> int:
+    """AVIF/HEIF: top-level boxes back to back (size, type; size 1 = 64-bit size, 0 = to the end).
+    A known box running past the end is truncation; bytes that are no known box end the file."""
+    n, i = len(data), 0
+    while i + 8 <= n:
+        size, kind = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8]
+        if kind not in _TOP_BOXES:
+            return i
+        if size == 1:
+            if i + 16 > n:
+                raise _truncated(fmt)
+            size = int.from_bytes(data[i + 8 : i + 16], "big")
+        elif size == 0:
+            size = n - i
+        if size < 8 or i + size > n:
+            raise _truncated(fmt)
+        i += size
+    return i
+
+
 def _structure_end(data: bytes, fmt: str) -> int:
     if fmt == "JPEG":
         end = _jpeg_end(data, 0)
@@ -117,6 +142,8 @@ def _structure_end(data: bytes, fmt: str) -> int:
     if fmt == "BMP":
         declared = int.from_bytes(data[2:6], "little")
         return declared if 26 <= declared <= len(data) else len(data)  # field is often unreliable
+    if fmt in ("AVIF", "HEIF"):
+        return _isobmff_end(data, fmt)
     return len(data)  # TIFF: IFDs and strips may live anywhere, there is no structural end
 
 
@@ -140,7 +167,7 @@ def check_container(data: bytes, fmt: str) -> None:
     """Reject truncated files and polyglots, independent of Pillow.
 
     Detected: (1) a file that ends before its format's structural end (JPEG EOI, PNG IEND,
-    GIF block structure, WebP RIFF size); (2) any bytes after that end other than padding
+    GIF block structure, WebP RIFF size, AVIF/HEIF top-level boxes); (2) any bytes after that end other than padding
     (NUL/0xFF/whitespace) — for JPEG, further concatenated JPEGs (MPF) are allowed — which covers
     JPEG/PNG/GIF/WebP/BMP + appended ZIP, JAR, PDF, HTML, script, MP4...; (3) for every format,
     including TIFF which has no structural end, a ZIP end-of-central-directory record in the

@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from imageapi.adapters.pixels.tunables import JPEG_QUALITY, WEBP_QUALITY
+from imageapi.adapters.pixels.tunables import AVIF_QUALITY, AVIF_SPEED, JPEG_QUALITY, WEBP_QUALITY
 from imageapi.domain.formats import ALLOWED_FORMATS
 from imageapi.domain.ports import RenderedImage
 
@@ -37,6 +37,10 @@ def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
         img.save(buf, "JPEG", quality=quality or JPEG_QUALITY, optimize=True)
     elif fmt == "WEBP":
         img.save(buf, "WEBP", quality=quality or WEBP_QUALITY, method=4)
+    elif fmt == "AVIF":
+        img.save(buf, "AVIF", quality=quality or AVIF_QUALITY, speed=AVIF_SPEED)
+    elif fmt == "GIF":  # a still GIF (animations go through animation.py): 256 colours, no quality
+        img.save(buf, "GIF")
     else:  # PNG is lossless: quality does not apply
         img.save(buf, "PNG", compress_level=6)
     return RenderedImage(buf.getvalue(), ALLOWED_FORMATS[fmt], img.width, img.height)

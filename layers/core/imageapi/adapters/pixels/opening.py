@@ -10,9 +10,10 @@ from datetime import datetime
 from PIL import ExifTags, Image
 
 from imageapi.adapters.pixels.containers import check_container
+from imageapi.adapters.pixels.heif import heif_available
 from imageapi.adapters.pixels.tunables import ANIMATION_PIXEL_FACTOR
 from imageapi.domain.errors import ImageRejected
-from imageapi.domain.formats import ALLOWED_FORMATS, sniff
+from imageapi.domain.formats import ALLOWED_FORMATS, HEIC_DISABLED, sniff
 from imageapi.domain.models import (
     ExifSummary,
 )
@@ -45,15 +46,19 @@ def _same_format(sniffed: str, opened: str | None) -> bool:
     return opened == sniffed or (sniffed == "JPEG" and opened == "MPO")
 
 
-def open_image(data: bytes, max_pixels: int, *, walk_structure: bool = True) -> tuple[Image.Image, str, int]:
+def open_image(
+    data: bytes, max_pixels: int, *, heic: bool = True, walk_structure: bool = True
+) -> tuple[Image.Image, str, int]:
     """Validate ``data`` and return (lazily opened image at frame 0, format, frame count).
 
     Must be called inside ``pillow_guard``. Nothing is decoded here except what Pillow needs to
     count GIF frames; the pixel budget is checked from the header first.
     """
-    fmt = sniff(data[:32])
+    fmt = sniff(data[:64])
     if fmt is None:
-        raise ImageRejected("not a supported image format (JPEG, PNG, WebP, GIF, BMP, TIFF)")
+        raise ImageRejected("not a supported image format (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF, HEIC)")
+    if fmt == "HEIF" and not heif_available(heic):
+        raise ImageRejected(HEIC_DISABLED)
     if walk_structure:  # False only for originals, which passed this walk at ingest
         check_container(data, fmt)
     with Image.open(io.BytesIO(data), formats=[fmt]) as probe:

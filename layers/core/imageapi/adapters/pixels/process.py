@@ -10,10 +10,12 @@ polyglots.
 import hashlib
 
 from imageapi.adapters.pixels.analysis import blurhash_of, dominant_colors, phash
+from imageapi.adapters.pixels.animation import ANIMATED_OUTPUTS, encode_animation, is_animation, read_animation
 from imageapi.adapters.pixels.decoding import decode
 from imageapi.adapters.pixels.encoding import _flatten, _is_opaque, auto_format, encode
 from imageapi.adapters.pixels.geometry import apply_plan, check_side, plan_resize
 from imageapi.adapters.pixels.opening import exif_summary, open_image, pillow_guard
+from imageapi.adapters.pixels.policy import PixelPolicy
 from imageapi.adapters.pixels.tunables import COMPRESSED_BOX, DECODE_SLACK, THUMBNAIL_BOX
 from imageapi.domain.formats import ALLOWED_FORMATS, OUTPUT_FORMATS, sniff
 from imageapi.domain.models import (
@@ -27,7 +29,9 @@ from imageapi.domain.timing import Stopwatch
 # --- public API -------------------------------------------------------------------------------
 
 
-def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> ProcessedUpload:
+def process_upload(
+    data: bytes, *, max_pixels: int, display: ResizeSpec | None = None, policy: PixelPolicy | None = None
+) -> ProcessedUpload:
     """Validate, analyse and render an upload from a single decode (SPEC §3.6, §4).
 
     Renditions: ``thumbnail`` fits 256x256, ``compressed`` fits 2048x2048 (neither upscales),
@@ -39,9 +43,10 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
     result says where the time went (validate, decode, each rendition's resize and encode, analysis).
     """
     sw = Stopwatch()
-    fmt = sniff(data[:32]) or "image"
+    policy = policy or PixelPolicy()
+    fmt = sniff(data[:64]) or "image"
     with pillow_guard(fmt):
-        im, fmt, frames = open_image(data, max_pixels)
+        im, fmt, frames = open_image(data, max_pixels, heic=policy.heic)
         with im:
             exif, orientation = exif_summary(im)
             stored_w, stored_h, mode = im.width, im.height, im.mode
@@ -62,6 +67,13 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
             if base.mode == "RGBA" and _is_opaque(base):
                 base = base.convert("RGB")  # the renditions are JPEG either way; 3 bands resample faster than 4
             sw.mark("decode_ms")
+            anim = None
+            if is_animation(fmt, frames):  # every frame, straight to each rendition's size
+                thumb_plan = plan_resize(ow, oh, *THUMBNAIL_BOX, Fit.inside)
+                plans = {"thumbnail": thumb_plan, "compressed": compressed_plan}
+                anim = read_animation(
+                    im, frames, orientation, plans | ({"display": display_plan} if display_plan else {}), policy
+                )
 
     compressed_img = apply_plan(base, compressed_plan)
     sw.mark("compressed_resize_ms")
@@ -78,6 +90,12 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
         src = compressed_img if fits_in_compressed else base
         renditions["display"] = encode(apply_plan(src, display_plan), out_fmt, None)
         sw.mark("display_ms")
+    if anim is not None and anim.kept:  # animated WebP renditions; a still where over max bytes
+        for name, sequence in anim.sequences.items():
+            moving = encode_animation(sequence, anim.durations, anim.loop, "WEBP", None, policy.max_output_bytes)
+            renditions[name] = moving or renditions[name]
+        if display_plan is None:
+            renditions["display"] = renditions["compressed"]
 
     analysis = Analysis(
         width=stored_w,
@@ -88,6 +106,8 @@ def process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None =
         has_alpha=has_alpha,
         animated=frames > 1 and fmt in ("GIF", "PNG", "WEBP"),
         frames=frames,
+        loop=anim.loop if anim else None,
+        duration_ms=anim.duration_ms if anim else None,
         bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
@@ -110,29 +130,42 @@ def render(
     fit: Fit = Fit.contain,
     format: str | None = None,  # mirrors the query parameter of SPEC §3.5
     quality: int | None = None,
+    policy: PixelPolicy | None = None,
 ) -> RenderedImage:
     """Render the original ``data`` to one image (on-demand transforms, PATCH re-rendering).
 
-    ``format`` is jpeg/png/webp (None: JPEG if opaque, else WebP); ``quality`` 1..100 applies to
-    JPEG and WebP. Bad arguments raise ValueError (callers validate requests first); bad image
-    bytes raise ImageRejected.
+    ``format`` is jpeg/png/webp/avif/gif (None: JPEG if opaque, else WebP; ``auto`` is resolved
+    from Accept before this); ``quality`` 1..100 applies to JPEG, WebP and AVIF. An animated
+    source stays animated in GIF/WebP (and with no format: WebP) within the policy's bounds; every
+    other output, or an animation over the bounds, takes the first frame.
+    Bad arguments raise ValueError (callers validate requests first); bad image bytes raise
+    ImageRejected.
     """
     out_fmt = OUTPUT_FORMATS.get(format.lower()) if format else None
     if format and out_fmt is None:
-        raise ValueError("format must be jpeg, png or webp")
+        raise ValueError("format must be jpeg, png, webp, avif or gif")
     if quality is not None and not 1 <= quality <= 100:
         raise ValueError("quality must be between 1 and 100")
     check_side("width", width)  # before the guard, which would report it as a bad image
     check_side("height", height)
-    with pillow_guard(sniff(data[:32]) or "image"):
+    policy = policy or PixelPolicy()
+    with pillow_guard(sniff(data[:64]) or "image"):
         # Only originals are rendered, and ingest walked their structure (truncation, polyglots)
         # already: not again per transform (~5 ms on a 12 MB JPEG). Pillow still refuses damage.
-        im, fmt, _ = open_image(data, max_pixels, walk_structure=False)
+        im, fmt, frames = open_image(data, max_pixels, heic=policy.heic, walk_structure=False)
         with im:
             _, orientation = exif_summary(im)
             ow, oh = (im.height, im.width) if orientation >= 5 else im.size
             plan = plan_resize(ow, oh, width, height, fit)
             base = decode(im, fmt, plan.scaled, orientation)
+            moving = is_animation(fmt, frames) and (out_fmt or "WEBP") in ANIMATED_OUTPUTS
+            anim = read_animation(im, frames, orientation, {"out": plan}, policy) if moving else None
+    if anim is not None and anim.kept:
+        animated = encode_animation(
+            anim.sequences["out"], anim.durations, anim.loop, out_fmt or "WEBP", quality, policy.max_output_bytes
+        )
+        if animated is not None:
+            return animated
     if out_fmt == "JPEG" and base.mode == "RGBA":
         # Flattening on white before resampling gives the pixels of flattening after (the weights sum
         # to 1; 55 dB apart from rounding) without premultiplying alpha or resampling a fourth band.

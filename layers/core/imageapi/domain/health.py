@@ -1,0 +1,33 @@
+"""What `GET /health` publishes: the service's status and the limits a client can check before
+sending (SPEC §3.9, §5)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from imageapi.domain.formats import extension_types
+from imageapi.domain.models import MAX_SIDE, MAX_TITLE
+
+
+class PublicLimits(BaseModel):
+    """The limits a client can check before sending (SPEC §5)."""
+
+    max_upload_bytes: int
+    max_direct_upload_bytes: int
+    max_pixels: int
+    max_renditions_per_image: int
+    max_title_length: int = MAX_TITLE
+    max_side: int = MAX_SIDE
+    max_animation_frames: int | None = None
+    max_animation_pixels: int | None = None
+    max_animation_output_bytes: int | None = None
+    heic: bool = Field(True, description="HEIC/HEIF accepted on this deployment")
+    file_types: dict[str, str] = Field(
+        default_factory=extension_types, description="accepted file extensions and their MIME types"
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    limits: PublicLimits
