@@ -5,8 +5,8 @@ import requests
 from moto.moto_api._internal.models import moto_api_backend
 
 from local.stack import LocalStack
-from tests.imagefactory import jpeg
-from tests.support import Client
+from tests.harness.http import Client
+from tests.harness.images import jpeg
 
 
 def _upload(stack: LocalStack) -> tuple[Client, str, bytes]:

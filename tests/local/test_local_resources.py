@@ -61,15 +61,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_python_m_local_runs_until_interrupted() -> None:
+def test_python_m_local_runs_until_interrupted(tmp_path: Any) -> None:
     port, moto_port = _free_port(), _free_port()
     env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port)}
+    errors = (tmp_path / "stderr.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "local"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
         text=True,
     )
     try:
@@ -85,6 +86,16 @@ def test_python_m_local_runs_until_interrupted() -> None:
         assert requests.get(f"http://127.0.0.1:{port}/images", timeout=30).status_code == 401
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=90)  # as generous as the start: a busy machine is slow
+        except subprocess.TimeoutExpired:
+            # Still running: ask for every thread's stack (python -m local registers SIGUSR1 for
+            # that) so a hang says where it is, then stop it.
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            proc.kill()
+            proc.communicate()
+            errors.seek(0)
+            raise AssertionError("python -m local did not stop on SIGINT:\n" + errors.read()[-6000:]) from None
     assert proc.returncode == 0
     assert f"http://127.0.0.1:{port}/" in out and f"http://127.0.0.1:{moto_port}" in out and "TOKEN=" in out
