@@ -46,6 +46,13 @@ def problem(status: int, slug: str, title: str, detail: str, headers: dict[str, 
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/problem+json")
 
 
+def unauthorized(detail: str) -> Response:
+    """The authorizer's 401 for a missing or invalid bearer token."""
+    return problem(
+        401, "unauthorized", "Missing or invalid token", detail, {"WWW-Authenticate": 'Bearer realm="image-api"'}
+    )
+
+
 # ---------------------------------------------------------------- routing
 
 
@@ -173,16 +180,7 @@ class Gateway:
                 access.sub = claims.get("sub")
             except AuthError as exc:
                 access.authorizer_error = str(exc)
-                return self._with_cors(
-                    problem(
-                        401,
-                        "unauthorized",
-                        "Missing or invalid token",
-                        str(exc),
-                        {"WWW-Authenticate": 'Bearer realm="image-api"'},
-                    ),
-                    origin,
-                )
+                return self._with_cors(unauthorized(str(exc)), origin)
 
         event = build_http_event(_http_request(request), compiled.route.route_key, params or None, claims)
         access.request_id = event["requestContext"]["requestId"]

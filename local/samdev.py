@@ -43,7 +43,7 @@ from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
 from .auth import AuthError, LocalIssuer
 from .aws import LocalAwsServer, _quiet_handler, create_resources
 from .engine import DockerEngine
-from .gateway import Gateway, GatewayServer, problem
+from .gateway import Gateway, GatewayServer, problem, unauthorized
 from .lambda_image import ensure_base_image, find_python312
 from .poller import SqsPoller, pollers_for
 from .server import BackgroundServer
@@ -226,16 +226,7 @@ class FrontDoor(Gateway):
             try:
                 self.issuer.verify(request.headers.get("Authorization"))
             except AuthError as exc:
-                return self._with_cors(
-                    problem(
-                        401,
-                        "unauthorized",
-                        "Missing or invalid token",
-                        str(exc),
-                        {"WWW-Authenticate": 'Bearer realm="image-api"'},
-                    ),
-                    origin,
-                )
+                return self._with_cors(unauthorized(str(exc)), origin)
         raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         try:
