@@ -14,6 +14,8 @@ from imageapi.domain.ports import Page
 from imageapi.domain.search import trigrams
 
 _COUNT_WORKERS = 8
+# Queries with at most this many trigrams zig-zag over all of them without reading their counts.
+_DIRECT_GRAMS = 3
 
 
 class TitleIndex(Table):
@@ -69,34 +71,55 @@ class TitleIndex(Table):
     def _search(
         self, owner: str, *, limit: int, after: str | None, status: ImageStatus | None, query: str, scope: str
     ) -> Page:
-        counts = self._gram_counts(owner, trigrams(query))
-        scanned = len(counts)
-        gram, rarest = min(sorted(counts.items()), key=lambda entry: entry[1])
-        if rarest <= 0:  # some trigram of the query is in no title: nothing can match
-            return Page(records=[], next_cursor=None, scanned=scanned)
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk > :count",
-            "FilterExpression": "contains(title, :q)",
-            "ExpressionAttributeValues": {
-                ":pk": _s(gram_pk(owner, gram)),
-                ":count": _s(GRAM_COUNT_SK),
-                ":q": _s(query),
-            },
-            "ProjectionExpression": "sk",
-        }
-        if after:
-            request["ExclusiveStartKey"] = {"pk": _s(gram_pk(owner, gram)), "sk": _s(after)}
+        """Zig-zag ("leapfrog") join of the trigram partitions, newest first: seek each partition in
+        turn for its newest id below the current bound. Every id above what a seek returns is
+        missing from that partition, so no match; the id it returns is checked against its title
+        (on the index item), so it is either a match or excluded. Each seek reads one item, and a
+        run of titles that share one trigram but not the others is jumped over, so trigrams that
+        are common alone but rare together read in proportion to the matches, not the partitions.
+
+        A query of up to ``_DIRECT_GRAMS`` trigrams zig-zags over all of them (reading their counts
+        would cost as much as it saves; a trigram in no title ends the search at its first seek);
+        a longer one reads the counts and zig-zags over the ``_DIRECT_GRAMS`` rarest."""
+        grams = sorted(trigrams(query), key=query.index)
+        scanned = 0
+        if len(grams) > _DIRECT_GRAMS:
+            counts = self._gram_counts(owner, set(grams))
+            scanned = len(counts)
+            if min(counts.values()) <= 0:  # some trigram of the query is in no title: nothing can match
+                return Page(records=[], next_cursor=None, scanned=scanned)
+            grams = sorted(grams, key=lambda g: (counts[g], query.index(g)))[:_DIRECT_GRAMS]
         records: list[ImageRecord] = []
+        pending: list[str] = []  # matching ids whose records are not read yet
+        below, turn = after, 0
         while len(records) <= limit:
-            response = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=limit + 1, **request)
-            scanned += response["ScannedCount"]
-            ids = [item["sk"]["S"] for item in response["Items"]]
-            found = self._batch_get(owner, ids)
-            scanned += len(ids)
-            records.extend(r for r in found if status is None or r.status is status)
-            last = response.get("LastEvaluatedKey")
-            if not last:
+            found = self._seek(owner, grams[turn % len(grams)], below)
+            scanned += 1
+            if found is not None and query in found[1]:
+                pending.append(found[0])
+            if found is None or len(records) + len(pending) > limit:
+                # Read the records of the matches (a status filter may drop some: then seek on).
+                records.extend(r for r in self._batch_get(owner, pending) if status is None or r.status is status)
+                scanned += len(pending)
+                pending = []
+            if found is None:  # that partition has nothing further down: no more matches anywhere
                 break
-            request["ExclusiveStartKey"] = last
-        more = len(records) > limit
-        return self._page(records, limit, more, scanned, scope)
+            below, turn = found[0], turn + 1
+        return self._page(records, limit, len(records) > limit, scanned, scope)
+
+    def _seek(self, owner: str, gram: str, below: str | None) -> tuple[str, str] | None:
+        """The newest entry of one trigram partition with an id below ``below`` (all when None):
+        one item read, the start key a position that need not exist in this partition."""
+        pk = _s(gram_pk(owner, gram))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk > :count",  # the count item sorts before every id
+            "ExpressionAttributeValues": {":pk": pk, ":count": _s(GRAM_COUNT_SK)},
+            "ProjectionExpression": "sk, title",
+            "ScanIndexForward": False,
+            "Limit": 1,
+        }
+        if below is not None:
+            request["ExclusiveStartKey"] = {"pk": pk, "sk": _s(below)}
+        items = self._db.query(**request)["Items"]
+        return (items[0]["sk"]["S"], items[0]["title"]["S"]) if items else None
