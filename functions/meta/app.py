@@ -37,6 +37,13 @@ def health() -> Health:
         max_direct_upload_bytes=settings.max_direct_upload_bytes,
         max_pixels=settings.max_pixels,
         max_renditions_per_image=settings.max_renditions_per_image,
+        rate_limits={
+            "url-import": settings.rate_limit_url_imports,
+            "direct-upload": settings.rate_limit_direct_uploads,
+            "transform": settings.rate_limit_transforms,
+            "prediction": settings.rate_limit_predictions,
+        },
+        rate_limit_window_seconds=settings.rate_limit_window_seconds,
     )
     return Health(version=__version__, limits=limits)
 

@@ -13,6 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from imageapi.adapters.dynamodb import DynamoImageRepository
+from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
 from imageapi.adapters.s3 import S3ObjectStore
 from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.images import ImageService
@@ -20,6 +21,16 @@ from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
 from imageapi.domain.ports import ProcessedUpload, RenderedImage
 from imageapi.domain.predictions import PredictionService
+from imageapi.domain.ratelimit import (
+    DIRECT_UPLOAD,
+    PREDICTION,
+    TRANSFORM,
+    URL_IMPORT,
+    LimitedImageService,
+    LimitedPredictionService,
+    RateLimiter,
+    RateLimits,
+)
 from imageapi.settings import get_settings
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
@@ -103,13 +114,27 @@ def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None 
 
 
 @cache
+def rate_limiter() -> RateLimiter:
+    settings = get_settings()
+    per_route = {
+        URL_IMPORT: settings.rate_limit_url_imports,
+        DIRECT_UPLOAD: settings.rate_limit_direct_uploads,
+        TRANSFORM: settings.rate_limit_transforms,
+        PREDICTION: settings.rate_limit_predictions,
+    }
+    limits = RateLimits(window_seconds=settings.rate_limit_window_seconds, per_route=per_route)
+    return RateLimiter(DynamoRateCounter(dynamodb_client(), settings.table_name), limits)
+
+
+@cache
 def image_service() -> ImageService:
-    return ImageService(
+    return LimitedImageService(
         repository=repository(),
         store=object_store(),
         settings=get_settings(),
         renderer=_LazyRenderer(),
         fetcher=_fetch_url,
+        limiter=rate_limiter(),
     )
 
 
@@ -122,7 +147,7 @@ def ingestor() -> Ingestor:
 def prediction_service() -> PredictionService:
     from imageapi.adapters.ml import ImagemlPredictor
 
-    return PredictionService(images=image_service(), predictor=ImagemlPredictor())
+    return LimitedPredictionService(images=image_service(), predictor=ImagemlPredictor(), limiter=rate_limiter())
 
 
 def rebuild() -> None:
@@ -132,5 +157,6 @@ def rebuild() -> None:
     forget: list[Callable[[], None]] = [get_settings.cache_clear, _boto_config.cache_clear, s3_client.cache_clear]
     forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
     forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
+    forget += [rate_limiter.cache_clear]
     for clear in forget:
         clear()

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
 
     cors_allow_origins: str = "*"
 
+    # Fair sharing (issue #15): requests per owner and window on the costly routes; 0 = no limit.
+    rate_limit_window_seconds: int = Field(60, ge=1, le=3600)
+    rate_limit_url_imports: int = Field(30, ge=0)
+    rate_limit_direct_uploads: int = Field(60, ge=0)
+    rate_limit_transforms: int = Field(120, ge=0)
+    rate_limit_predictions: int = Field(30, ge=0)
+
     @property
     def cors_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
