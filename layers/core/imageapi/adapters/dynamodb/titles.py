@@ -91,25 +91,30 @@ class TitleIndex(Table):
             grams = sorted(grams, key=lambda g: (counts[g], query.index(g)))[:_DIRECT_GRAMS]
         records: list[ImageRecord] = []
         pending: list[str] = []  # matching ids whose records are not read yet
-        below, turn = after, 0
+        below, turn, run = after, 0, 0
         while len(records) <= limit:
-            found = self._seek(owner, grams[turn % len(grams)], below)
-            scanned += 1
-            if found is not None and query in found[1]:
-                pending.append(found[0])
-            if found is None or len(records) + len(pending) > limit:
+            # A run of matches in one partition is read in growing steps (one request, not one a
+            # match); the first miss goes back to single-item seeks in the next partition.
+            want = max(1, min(2**run, limit + 1 - len(records) - len(pending)))
+            entries, exhausted = self._seek(owner, grams[turn % len(grams)], below, want)
+            scanned += max(1, len(entries))
+            hits = [image_id for image_id, title in entries if query in title]
+            pending += hits
+            if exhausted or len(records) + len(pending) > limit:
                 # Read the records of the matches (a status filter may drop some: then seek on).
                 records.extend(r for r in self._batch_get(owner, pending) if status is None or r.status is status)
                 scanned += len(pending)
                 pending = []
-            if found is None:  # that partition has nothing further down: no more matches anywhere
+            if exhausted:  # that partition has nothing further down: no more matches anywhere
                 break
-            below, turn = found[0], turn + 1
+            below = entries[-1][0]
+            run, turn = (run + 1, turn) if len(hits) == len(entries) else (0, turn + 1)
         return self._page(records, limit, len(records) > limit, scanned, scope)
 
-    def _seek(self, owner: str, gram: str, below: str | None) -> tuple[str, str] | None:
-        """The newest entry of one trigram partition with an id below ``below`` (all when None):
-        one item read, the start key a position that need not exist in this partition."""
+    def _seek(self, owner: str, gram: str, below: str | None, count: int) -> tuple[list[tuple[str, str]], bool]:
+        """The newest ``count`` entries (id, title) of one trigram partition with an id below
+        ``below`` (all when None; a position that need not exist in this partition), and whether
+        the partition ends there."""
         pk = _s(gram_pk(owner, gram))
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -117,9 +122,10 @@ class TitleIndex(Table):
             "ExpressionAttributeValues": {":pk": pk, ":count": _s(GRAM_COUNT_SK)},
             "ProjectionExpression": "sk, title",
             "ScanIndexForward": False,
-            "Limit": 1,
+            "Limit": count,
         }
         if below is not None:
             request["ExclusiveStartKey"] = {"pk": pk, "sk": _s(below)}
-        items = self._db.query(**request)["Items"]
-        return (items[0]["sk"]["S"], items[0]["title"]["S"]) if items else None
+        response = self._db.query(**request)
+        entries = [(item["sk"]["S"], item["title"]["S"]) for item in response["Items"]]
+        return entries, not entries or "LastEvaluatedKey" not in response
