@@ -53,7 +53,18 @@ def _boto_config() -> "Config":
 
 
 @cache
+def _traced() -> None:
+    """X-Ray's botocore patch (tracing on), applied once before the first client is built instead
+    of at import: it loads botocore's client machinery, which building that client loads anyway,
+    so a cold start no longer pays for it in init when a request may never need a client."""
+    from imageapi.http.api import TRACED_MODULES, tracer
+
+    tracer.patch(TRACED_MODULES)
+
+
+@cache
 def s3_client() -> "S3Client":
+    _traced()
     import boto3
 
     return boto3.client("s3", config=_boto_config())
@@ -61,6 +72,7 @@ def s3_client() -> "S3Client":
 
 @cache
 def dynamodb_client() -> "DynamoDBClient":
+    _traced()
     import boto3
 
     return boto3.client("dynamodb", config=_boto_config())
