@@ -148,3 +148,10 @@ def test_a_zig_zag_search_pages_and_filters_by_status(repository: DynamoImageRep
         if not cursor:
             break
     assert seen == expected
+
+
+def test_a_long_query_with_a_small_rarest_partition_reads_it_whole(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="zebra crossing")
+    assert len(page.records) == TOTAL // 200 and all(r.title.startswith("zebra crossing") for r in page.records)
+    grams = len("zebra crossing") - 2
+    assert page.scanned <= grams + 2 * (TOTAL // 200), page.scanned  # counts, the partition, the records

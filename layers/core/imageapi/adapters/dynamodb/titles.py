@@ -16,6 +16,8 @@ from imageapi.domain.search import trigrams
 _COUNT_WORKERS = 8
 # Queries with at most this many trigrams zig-zag over all of them without reading their counts.
 _DIRECT_GRAMS = 3
+# With counts read, a rarest partition of at most this many pages is read whole instead.
+_SCAN_RAREST_PAGES = 3
 
 
 class TitleIndex(Table):
@@ -80,7 +82,8 @@ class TitleIndex(Table):
 
         A query of up to ``_DIRECT_GRAMS`` trigrams zig-zags over all of them (reading their counts
         would cost as much as it saves; a trigram in no title ends the search at its first seek);
-        a longer one reads the counts and zig-zags over the ``_DIRECT_GRAMS`` rarest."""
+        a longer one reads the counts and zig-zags over the ``_DIRECT_GRAMS`` rarest, or reads the
+        rarest partition whole when that is at most ``_SCAN_RAREST_PAGES`` pages."""
         grams = sorted(trigrams(query), key=query.index)
         scanned = 0
         if len(grams) > _DIRECT_GRAMS:
@@ -89,6 +92,9 @@ class TitleIndex(Table):
             if min(counts.values()) <= 0:  # some trigram of the query is in no title: nothing can match
                 return Page(records=[], next_cursor=None, scanned=scanned)
             grams = sorted(grams, key=lambda g: (counts[g], query.index(g)))[:_DIRECT_GRAMS]
+            if counts[grams[0]] <= _SCAN_RAREST_PAGES * (limit + 1):
+                # A small rarest partition costs no more read whole, and in far fewer requests.
+                return self._scan_partition(owner, grams[0], limit, after, status, query, scope, scanned)
         records: list[ImageRecord] = []
         pending: list[str] = []  # matching ids whose records are not read yet
         below, turn, run = after, 0, 0
@@ -109,6 +115,43 @@ class TitleIndex(Table):
                 break
             below = entries[-1][0]
             run, turn = (run + 1, turn) if len(hits) == len(entries) else (0, turn + 1)
+        return self._page(records, limit, len(records) > limit, scanned, scope)
+
+    def _scan_partition(
+        self,
+        owner: str,
+        gram: str,
+        limit: int,
+        after: str | None,
+        status: ImageStatus | None,
+        query: str,
+        scope: str,
+        scanned: int,
+    ) -> Page:
+        """Read one trigram partition in order, filtered on the full title, until a page is full."""
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk > :count",
+            "FilterExpression": "contains(title, :q)",
+            "ExpressionAttributeValues": {
+                ":pk": _s(gram_pk(owner, gram)),
+                ":count": _s(GRAM_COUNT_SK),
+                ":q": _s(query),
+            },
+            "ProjectionExpression": "sk",
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"pk": _s(gram_pk(owner, gram)), "sk": _s(after)}
+        records: list[ImageRecord] = []
+        while len(records) <= limit:
+            response = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=limit + 1, **request)
+            scanned += response["ScannedCount"]
+            ids = [item["sk"]["S"] for item in response["Items"]]
+            records.extend(r for r in self._batch_get(owner, ids) if status is None or r.status is status)
+            scanned += len(ids)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
         return self._page(records, limit, len(records) > limit, scanned, scope)
 
     def _seek(self, owner: str, gram: str, below: str | None, count: int) -> tuple[list[tuple[str, str]], bool]:
