@@ -42,7 +42,7 @@ class Fetched:
         return self.data, self.content_type
 
 
-def IsolatedSettings(**values: Any) -> Settings:  # noqa: N802 - reads like the class it builds
+def IsolatedSettings(**values: Any) -> Settings:
     """Settings from the arguments only: another suite's stack in this process may have set the
     environment (MAX_UPLOAD_BYTES and friends), which must not change a unit test."""
     return Settings.from_env({}, **values)

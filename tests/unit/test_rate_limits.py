@@ -102,7 +102,7 @@ def test_a_limited_url_import_fetches_nothing(limited: Any, fetched: Fetched) ->
 
 
 def test_direct_uploads_are_counted_before_any_work(limited: Any) -> None:
-    service, counter = limited
+    service, _ = limited
     with pytest.raises(PayloadTooLarge):  # counted even when it then fails: the work was asked for
         service.store_direct(OWNER, "big", b"x" * (service.settings.max_direct_upload_bytes + 1), "image/png", None)
     with pytest.raises(RateLimited):
