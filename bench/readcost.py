@@ -279,6 +279,7 @@ def _measure(endpoint: str, boto3: Any) -> tuple[list[Row], dict[str, Any]]:
 def _reads(
     client: Any, shadow: Any, repo: Any, writer: Any, record: Any, titles: list[str], ids: list[str], gram_items: int
 ) -> tuple[list[Row], dict[str, Any]]:
+    from imageapi.adapters.dynamodb.items import image_item
     from imageapi.domain.models import ImageStatus
 
     meter = Meter(client, shadow)
@@ -286,7 +287,7 @@ def _reads(
     details: dict[str, Any] = {
         "images": N_IMAGES,
         "gram_items": gram_items,
-        "item_bytes": _item_size(writer._image_item(record)),
+        "item_bytes": _item_size(image_item(record)),
     }
 
     def measure(label: str, fn: Any) -> dict[str, Any]:

@@ -43,6 +43,13 @@ def health() -> Health:
         max_animation_output_bytes=settings.max_animation_output_bytes,
         heic=settings.heic_enabled,
         file_types=extension_types(heic=settings.heic_enabled),
+        rate_limits={
+            "url-import": settings.rate_limit_url_imports,
+            "direct-upload": settings.rate_limit_direct_uploads,
+            "transform": settings.rate_limit_transforms,
+            "prediction": settings.rate_limit_predictions,
+        },
+        rate_limit_window_seconds=settings.rate_limit_window_seconds,
     )
     return Health(version=__version__, limits=limits)
 

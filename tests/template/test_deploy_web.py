@@ -7,11 +7,11 @@ import importlib.util
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from .conftest import REPO_ROOT
 
@@ -84,7 +84,9 @@ def test_samconfig_environments() -> None:
     assert deploy_web.samconfig_env("prod") == ("image-api-prod", "eu-west-1")
 
 
-def test_sync_uploads_the_page_with_generated_config_and_removes_stale_files(tmp_path: Path) -> None:
+def test_sync_uploads_the_page_with_generated_config_and_removes_stale_files(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
     web = tmp_path / "web"
     (web / "js").mkdir(parents=True)
     (web / "index.html").write_text("<!doctype html>")
@@ -92,20 +94,22 @@ def test_sync_uploads_the_page_with_generated_config_and_removes_stale_files(tmp
     (web / "config.json").write_text('{"auth": {"mode": "local"}}')  # the local one is never published
     (web / ".hidden").write_text("x")
     config = deploy_web.build_config(OUTPUTS)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="eu-west-1")
-        s3.create_bucket(Bucket="web-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        s3.put_object(Bucket="web-bucket", Key="old.js", Body=b"stale")
-        result = deploy_web.sync(s3, "web-bucket", web, config)
-        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="web-bucket")["Contents"])
-        assert keys == ["config.json", "index.html", "js/app.js"]
-        assert result["removed"] == ["old.js"]
-        published = s3.get_object(Bucket="web-bucket", Key="config.json")
-        assert json.loads(published["Body"].read()) == config
-        assert published["CacheControl"] == "no-store"
-        page = s3.head_object(Bucket="web-bucket", Key="index.html")
-        assert page["ContentType"] == "text/html; charset=utf-8"
-        assert s3.head_object(Bucket="web-bucket", Key="js/app.js")["ContentType"].startswith("text/javascript")
+    # The shared moto server, not moto's in-process mock: leaving mock_aws() resets every moto
+    # backend in this process, including the one behind the other tests' local stacks.
+    bucket = f"web-bucket-{uuid.uuid4().hex[:8]}"
+    s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto_endpoint)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket=bucket, Key="old.js", Body=b"stale")
+    result = deploy_web.sync(s3, bucket, web, config)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == ["config.json", "index.html", "js/app.js"]
+    assert result["removed"] == ["old.js"]
+    published = s3.get_object(Bucket=bucket, Key="config.json")
+    assert json.loads(published["Body"].read()) == config
+    assert published["CacheControl"] == "no-store"
+    page = s3.head_object(Bucket=bucket, Key="index.html")
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    assert s3.head_object(Bucket=bucket, Key="js/app.js")["ContentType"].startswith("text/javascript")
 
 
 def test_describe_stack_reads_outputs_and_parameters() -> None:

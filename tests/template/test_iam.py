@@ -89,7 +89,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
     "AnalyseFunction": {("dynamodb:GetItem", T)},
     "MetaFunction": set(),
-    "PredictFunction": {("dynamodb:GetItem", T), ("dynamodb:PutItem", T), ("s3:GetObject", ORIG)},
+    # UpdateItem: the per-owner rate-limit counter (fair sharing, one conditional ADD per request)
+    "PredictFunction": {
+        ("dynamodb:GetItem", T),
+        ("dynamodb:PutItem", T),
+        ("dynamodb:UpdateItem", T),
+        ("s3:GetObject", ORIG),
+    },
     "IngestFunction": {
         *(("dynamodb:" + a, T) for a in ("GetItem", "UpdateItem", "PutItem", "DeleteItem")),
         ("s3:GetObject", INC),

@@ -8,12 +8,17 @@ container; the local stack and tests that change it call ``rebuild()`` afterward
 call of any factory builds from the new environment.
 """
 
+import importlib
 import os
+import random
+import sys
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from imageapi.adapters.dynamodb import DynamoImageRepository
+from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
 from imageapi.adapters.dynamodb.trash import DynamoTrash
 from imageapi.adapters.s3 import S3ObjectStore
 from imageapi.adapters.s3_versions import S3ObjectVersions
@@ -24,6 +29,16 @@ from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
 from imageapi.domain.ports import ProcessedUpload, RenderedImage
 from imageapi.domain.predictions import PredictionService
+from imageapi.domain.ratelimit import (
+    DIRECT_UPLOAD,
+    PREDICTION,
+    TRANSFORM,
+    URL_IMPORT,
+    LimitedImageService,
+    LimitedPredictionService,
+    RateLimiter,
+    RateLimits,
+)
 from imageapi.domain.trash import TrashService
 from imageapi.settings import get_settings
 
@@ -45,7 +60,18 @@ def _boto_config() -> "Config":
 
 
 @cache
+def _traced() -> None:
+    """X-Ray's botocore patch (tracing on), applied once before the first client is built instead
+    of at import: it loads botocore's client machinery, which building that client loads anyway,
+    so a cold start no longer pays for it in init when a request may never need a client."""
+    from imageapi.http.api import TRACED_MODULES, tracer
+
+    tracer.patch(TRACED_MODULES)
+
+
+@cache
 def s3_client() -> "S3Client":
+    _traced()
     import boto3
 
     return boto3.client("s3", config=_boto_config())
@@ -53,6 +79,7 @@ def s3_client() -> "S3Client":
 
 @cache
 def dynamodb_client() -> "DynamoDBClient":
+    _traced()
     import boto3
 
     return boto3.client("dynamodb", config=_boto_config())
@@ -136,14 +163,28 @@ def rendition_signer() -> RenditionSigner | None:
 
 
 @cache
+def rate_limiter() -> RateLimiter:
+    settings = get_settings()
+    per_route = {
+        URL_IMPORT: settings.rate_limit_url_imports,
+        DIRECT_UPLOAD: settings.rate_limit_direct_uploads,
+        TRANSFORM: settings.rate_limit_transforms,
+        PREDICTION: settings.rate_limit_predictions,
+    }
+    limits = RateLimits(window_seconds=settings.rate_limit_window_seconds, per_route=per_route)
+    return RateLimiter(DynamoRateCounter(dynamodb_client(), settings.table_name), limits)
+
+
+@cache
 def image_service() -> ImageService:
-    return ImageService(
+    return LimitedImageService(
         repository=repository(),
         store=object_store(),
         settings=get_settings(),
         renderer=_LazyRenderer(),
         fetcher=_fetch_url,
         signer=rendition_signer(),
+        limiter=rate_limiter(),
     )
 
 
@@ -168,7 +209,7 @@ def ingestor() -> Ingestor:
 def prediction_service() -> PredictionService:
     from imageapi.adapters.ml import ImagemlPredictor
 
-    return PredictionService(images=image_service(), predictor=ImagemlPredictor())
+    return LimitedPredictionService(images=image_service(), predictor=ImagemlPredictor(), limiter=rate_limiter())
 
 
 def rebuild() -> None:
@@ -180,5 +221,48 @@ def rebuild() -> None:
     forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
     forget += [trash_service.cache_clear]
     forget += [rendition_signer.cache_clear]
+    forget += [rate_limiter.cache_clear]
     for clear in forget:
         clear()
+
+
+# ---------------------------------------------------------------- Lambda SnapStart (docs/decisions.md)
+# With SnapStart, Lambda runs the init phase once per published version, snapshots the memory, and
+# resumes every new execution environment from that snapshot. Whatever init left behind is then
+# shared by all of them: the boto3 session and clients (credentials resolved before the snapshot,
+# pooled connections that no longer exist), the ``random`` state (botocore's retry jitter: every
+# restored environment would back off in step), and anything cached per container here (settings,
+# signing keys read from Secrets Manager, the use cases built on the clients).
+
+
+def before_snapshot() -> None:
+    """Warm what every function's first request needs into the snapshot: boto3 imported and its
+    service models loaded (by building the clients, dropped again after the restore)."""
+    s3_client()
+    dynamodb_client()
+
+
+def after_restore() -> None:
+    """Give each restored environment its own state: a new random seed, a new boto3 default
+    session (fresh credentials), and no client, cache or use case from before the snapshot."""
+    random.seed()
+    boto3: Any = sys.modules.get("boto3")  # only when a client was built: nothing to drop otherwise
+    if boto3 is not None:
+        boto3.DEFAULT_SESSION = None
+    rebuild()
+
+
+def register_snapstart_hooks(runtime: ModuleType | None = None) -> bool:
+    """Register the hooks with ``snapshot_restore_py`` (only the Lambda runtime ships it; the
+    registrations are inert where SnapStart is off). True when registered."""
+    if runtime is None:
+        try:
+            runtime = importlib.import_module("snapshot_restore_py")
+        except ImportError:  # local stack, tests, benchmarks
+            return False
+    runtime.register_before_snapshot(before_snapshot)
+    runtime.register_after_restore(after_restore)
+    return True
+
+
+register_snapstart_hooks()

@@ -131,3 +131,65 @@ def test_a_trash_page_reads_limit_plus_one(aws: Any) -> None:
         and live.scanned <= 26
         and {r.id for r in live.records}.isdisjoint(r.id for r in records[:60])
     )
+
+
+@pytest.fixture(scope="module")
+def numbered(repository: DynamoImageRepository) -> str:
+    """Issue #15's case: titles 'photo 00001'..'photo 02000' of another owner, created in order."""
+    owner = "numbered"
+    now = datetime.now(UTC)
+    repository.bulk_load(
+        [
+            ImageRecord(
+                id=new_image_id(1_700_000_000_000 + n),
+                owner=owner,
+                title=f"photo {n:05d}",
+                status=ImageStatus.ready,
+                content_type="image/jpeg",
+                declared_bytes=1,
+                created_at=now,
+                updated_at=now,
+            )
+            for n in range(1, 2001)
+        ]
+    )
+    return owner
+
+
+def test_common_trigrams_rare_together_read_in_proportion_to_matches(
+    repository: DynamoImageRepository, numbered: str
+) -> None:
+    """'00015': '000', '001' and '015' are each in over a hundred titles, all three only in one
+    (a zig-zag join of the partitions, not a read of the rarest one)."""
+    from imageapi.domain.search import trigrams
+
+    counts = repository._gram_counts(numbered, trigrams("00015"))
+    assert min(counts.values()) > 100, counts
+    page = repository.list_page(numbered, limit=20, cursor=None, status=None, query="00015")
+    assert [r.title for r in page.records] == ["photo 00015"] and page.next_cursor is None
+    assert page.scanned <= 3 * len(page.records) + 20, page.scanned
+    other = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="00015")
+    assert other.records == [], "another owner's titles are not searched"
+
+
+def test_a_zig_zag_search_pages_and_filters_by_status(repository: DynamoImageRepository) -> None:
+    """Ready images (odd numbers) whose title holds '199', three a page, newest first, then no cursor."""
+    expected = [n for n in range(TOTAL - 1, -1, -1) if n % 2 and "199" in f"{n:04d}"]
+    assert len(expected) > 3
+    seen: list[int] = []
+    cursor = None
+    for _ in range(len(expected)):
+        page = repository.list_page(OWNER, limit=3, cursor=cursor, status=ImageStatus.ready, query="199")
+        assert all(r.status is ImageStatus.ready for r in page.records)
+        seen += [int(r.title.split()[-1]) for r in page.records]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == expected
+
+
+def test_a_long_query_with_a_small_rarest_partition_reads_it_whole(repository: DynamoImageRepository) -> None:
+    page = repository.list_page(OWNER, limit=20, cursor=None, status=None, query="zebra crossing")
+    assert len(page.records) == TOTAL // 200 and all(r.title.startswith("zebra crossing") for r in page.records)
+    grams = len("zebra crossing") - 2
+    assert page.scanned <= grams + 2 * (TOTAL // 200), page.scanned  # counts, the partition, the records

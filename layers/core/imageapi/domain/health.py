@@ -16,6 +16,12 @@ class PublicLimits(BaseModel):
     max_direct_upload_bytes: int
     max_pixels: int
     max_renditions_per_image: int
+    rate_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="requests per owner and rate_limit_window_seconds on the costly routes (0 = no limit); "
+        "over it: 429 with Retry-After",
+    )
+    rate_limit_window_seconds: int = 60
     max_title_length: int = MAX_TITLE
     max_side: int = MAX_SIDE
     max_animation_frames: int | None = None

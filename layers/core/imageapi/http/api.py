@@ -55,9 +55,17 @@ class _NoTracing:
         return lambda *args, **kwargs: None  # put_annotation, put_metadata, add_exception, patch...
 
 
+TRACED_MODULES = ("botocore",)
+
+
 def _tracer() -> Tracer:
     # A duck-typed stand-in for Powertools' BaseProvider (see _NoTracing).
-    return Tracer(provider=cast("BaseProvider", _NoTracing())) if Tracer._is_tracer_disabled() else Tracer()
+    if Tracer._is_tracer_disabled():
+        return Tracer(provider=cast("BaseProvider", _NoTracing()))
+    # Patch only what we call through (boto3), and not here: ``imageapi.context`` patches it
+    # right before it builds the first client (see ``_traced``). Patching everything the X-Ray SDK
+    # knows imports each such library that happens to be installed (requests, sqlite3, ...).
+    return Tracer(auto_patch=False)
 
 
 logger = Logger()
