@@ -300,6 +300,10 @@ class SamDev:
             self.template = load(REPO_ROOT / "template.yaml", aws_url=self._aws.url)
             create_resources(self._aws.url, self.template, extra_cors_origins=origins)
             self.environment = local_environment(self.template, self.container_aws_url, self._caller_env)
+            # Renditions as presigned S3 URLs (DeliveryMode=s3): the CDN stand-in and its signing
+            # key belong to `make dev`'s gateway; the front door hands these URLs to the browser
+            # with the loopback address, like every presigned URL made in a container.
+            self.environment["DELIVERY_MODE"] = "s3"
             env_vars = write_env_vars(self._work / "env.json", self.environment)
             sam_log = self.state_dir / "sam-local.log"
             self.state_dir.mkdir(parents=True, exist_ok=True)
