@@ -12,7 +12,17 @@ from tests.harness.stack import FileServer, local_stack
 
 @pytest.fixture(scope="package")
 def sec_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with local_stack(tmp_path_factory.mktemp("sec-state"), "sec", IMPORT_ALLOW_PRIVATE_NETWORKS="true") as running:
+    # The per-owner rate limits are off here: this suite sends hundreds of uploads and imports per
+    # owner on purpose (hostile files, fuzzing); tests/e2e/spine proves the limits themselves.
+    no_rate_limits = {
+        "RateLimitUrlImports": "0",
+        "RateLimitDirectUploads": "0",
+        "RateLimitTransforms": "0",
+        "RateLimitPredictions": "0",
+    }
+    with local_stack(
+        tmp_path_factory.mktemp("sec-state"), "sec", overrides=no_rate_limits, IMPORT_ALLOW_PRIVATE_NETWORKS="true"
+    ) as running:
         yield running
 
 
