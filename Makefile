@@ -125,13 +125,13 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
-	$(BIN)/python -m pytest $(XDIST) -m "not containers" $(PYTEST_ARGS)
-	@# The container tests in a pytest process of their own, after the rest: they reset the local
-	@# AWS endpoint's moto backends (shared by every stack in a process) and time cold starts.
-	$(BIN)/python -m pytest tests/containers $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not containers and not isolated" $(PYTEST_ARGS)
+	@# The container tests (and any test marked isolated) in a pytest process of their own, after the
+	@# rest: they reset moto's backends, which every local stack of a process shares, and time cold starts.
+	$(BIN)/python -m pytest -m "containers or isolated" $(PYTEST_ARGS)
 
 test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
-	$(BIN)/python -m pytest $(XDIST) tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml

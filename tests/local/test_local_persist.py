@@ -1,6 +1,7 @@
 """LOCAL_PERSIST_STATE (what the compose image sets): the bucket and table survive a restart of
 the local stack in the same state directory."""
 
+import pytest
 import requests
 from moto.moto_api._internal.models import moto_api_backend
 
@@ -19,6 +20,9 @@ def _upload(stack: LocalStack) -> tuple[Client, str, bytes]:
     return client, image_id, requests.get(download.headers["location"], timeout=10).content
 
 
+# moto_api_backend.reset() empties every moto backend of this process, other tests' stacks included:
+# this test runs in make test's second pytest process, with the container tests (marker `isolated`).
+@pytest.mark.isolated
 def test_restart_keeps_the_data(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LOCAL_PERSIST_STATE", "true")
     with LocalStack(state_dir=tmp_path) as stack:
