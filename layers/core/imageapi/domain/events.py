@@ -72,8 +72,9 @@ class ImageEvent(BaseModel):
     data: EventData | dict[str, str]
 
     def body(self) -> str:
-        """The exact bytes a receiver gets (and signatures cover): compact JSON, no nulls."""
-        return self.model_dump_json(exclude_none=True)
+        """The exact bytes a receiver gets (and signatures cover): compact JSON, the image without
+        its ``renditions`` (signed URLs never travel in events; ``links`` do)."""
+        return self.model_dump_json(exclude={"data": {"image": {"renditions"}}})
 
 
 def event_id(image_id: str, sequence: int) -> str:
