@@ -68,6 +68,7 @@ class LocalStack:
         self.stream_pollers: list[StreamPoller] = []
         self._ttl: TtlReaper | None = None
         self.inbox = inbox.Inbox()
+        self.gateway: Gateway | None = None  # the routes (served with the inbox and the CDN mounted)
         self._saved_env: dict[str, str | None] = {}
         self.template: LocalTemplate | None = None
         self.issuer: LocalIssuer | None = None
@@ -111,6 +112,7 @@ class LocalStack:
             elif self._throttle:
                 self.throttle = StageThrottle.from_template(self.template)
             gateway = Gateway(self.template, handlers, self.issuer, self.root / "web", origins, throttle=self.throttle)
+            self.gateway = gateway
             # The renditions CDN's stand-in shares the gateway's origin: <img src> needs no CORS.
             mounts: dict[str, Any] = {inbox.MOUNT: self.inbox}
             if cdn_app:

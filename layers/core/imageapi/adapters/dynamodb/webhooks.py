@@ -165,7 +165,7 @@ class DynamoEndpoints:
                 UpdateExpression="SET failing_since = if_not_exists(failing_since, :now)",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":now": _n(epoch_ms(at))},
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="ALL_NEW",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return at  # deleted meanwhile
