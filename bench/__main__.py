@@ -22,7 +22,9 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats")
+SECTIONS = (
+    "renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats", "events",
+)  # fmt: skip
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -66,6 +68,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import formats
 
         return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
+    if name == "events":
+        from bench import events
+
+        return events.run(events=50 if quick else 200, deliveries=100 if quick else 500)
     raise ValueError(name)
 
 
