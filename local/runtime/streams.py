@@ -22,7 +22,6 @@ import base64
 import json
 import logging
 import threading
-import time
 import traceback
 from collections import deque
 from typing import Any, Protocol
@@ -203,10 +202,3 @@ def stream_pollers_for(template: LocalTemplate, invoker: Invoker, endpoint_url: 
         for fn in template.functions.values()
         for trigger in fn.stream_triggers
     ]
-
-
-def wait_until_idle(pollers: list[StreamPoller], timeout: float = 10.0) -> None:
-    """For tests and benchmarks: until no poller holds a record it has read (not a sleep: a poll)."""
-    deadline = time.monotonic() + timeout
-    while any(p._pending for p in pollers) and time.monotonic() < deadline:
-        time.sleep(0.01)
