@@ -111,7 +111,7 @@ ROUTE_ERRORS: dict[tuple[str, str], list[int]] = {
     ("post", "/webhooks/{webhook_id}/test"): [404, 409],
     ("get", "/webhooks/{webhook_id}/deliveries"): [400, 404, 422],
     ("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): [404, 409],
-    ("post", "/webhooks/{webhook_id}/recover"): [404, 409, 422],
+    ("post", "/webhooks/{webhook_id}/recover"): [400, 404, 409, 422],
 }
 _SIDE = {"type": "integer", "minimum": 1, "maximum": 4096}
 _DIRECT_FORM = {
