@@ -111,7 +111,7 @@ export class Webhooks {
       try {
         await this.api.redeliver(webhookId, d.id);
         this.messages.success("Redelivering", `${d.event_type} goes out again.`);
-        await this.loadDeliveries(webhookId);
+        await this.waitForLog(webhookId, d.id);
       } catch (err) {
         this.messages.problem(err, "Could not redeliver");
       } finally {
@@ -135,11 +135,12 @@ export class Webhooks {
     }
   }
 
-  /** The log again until the newest delivery has its first attempt (a few polls, then it stops). */
-  async waitForLog(id) {
-    for (let i = 0; i < 20; i++) {
+  /** The log again once the delivery (by default the newest) is no longer pending: a few polls, then it stops. */
+  async waitForLog(id, deliveryId) {
+    for (let i = 0; i < 40; i++) {
       const page = await this.api.deliveries(id, { limit: 10 });
-      if (page.items.length && page.items[0].attempts.length) break;
+      const delivery = deliveryId ? page.items.find((d) => d.id === deliveryId) : page.items[0];
+      if (delivery && delivery.status !== "pending") break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await this.loadDeliveries(id);
