@@ -102,7 +102,7 @@ def create_resources(
 
 def _create_buses(endpoint_url: str, template: LocalTemplate) -> None:
     """The event buses and their rules; moto's EventBridge delivers matching events to SQS targets
-    on PutEvents (tests/local/test_local_events_bus.py)."""
+    on PutEvents (tests/local/test_local_streams.py)."""
     if not template.buses and not template.rules:
         return
     events = client("events", endpoint_url)

@@ -281,3 +281,15 @@ def test_an_endpoint_failing_every_delivery_for_5_days_is_disabled_with_the_reas
             break
     state = hooks.call("GET", f"/webhooks/{endpoint['id']}", sub=owner).json()
     assert state["enabled"] is False and "5 days" in state["disabled_reason"]
+
+
+def test_the_management_routes_share_the_owners_rate_limit(hooks: WebhookApi, settings_override: Any) -> None:
+    settings_override(rate_limit_webhooks="2")
+    owner = "hasty"
+    assert hooks.call("GET", "/webhooks", sub=owner).status == 200
+    assert hooks.call("GET", "/webhooks", sub=owner).status == 200
+    limited = hooks.call("GET", "/webhooks", sub=owner)
+    body = limited.assert_problem(429)
+    assert body["type"].endswith(":rate-limited") and body["route"] == "webhooks"
+    assert int(limited.headers["retry-after"]) >= 1
+    assert hooks.call("GET", "/webhooks", sub="someone-else").status == 200  # per owner
