@@ -46,6 +46,7 @@ class Backoff:
 @dataclass
 class RetryPolicy:
     attempts: int = 5  # tries in all, the first included
+    connect_attempts: int = 3  # a refused connection: the host may simply be wrong, so give up sooner
     backoff: Backoff = field(default_factory=Backoff)
     max_retry_after: float = 30.0  # a longer Retry-After is answered to the caller instead
 
@@ -79,7 +80,7 @@ class RetryingClient(httpx.Client):
             try:
                 response = super().send(request, **kwargs)
             except httpx.ConnectError:
-                if attempt + 1 >= self.retry.attempts:
+                if attempt + 1 >= self.retry.connect_attempts:
                     raise
                 self.sleep(self.retry.wait_for(attempt, None))
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
