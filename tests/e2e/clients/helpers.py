@@ -8,6 +8,7 @@ import ctypes
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,12 +88,22 @@ class Interrupted:
     results: list[dict[str, Any]]
     stderr: str
 
+    def new(self, outcome: str) -> list[dict[str, Any]]:
+        """This run's results with ``outcome`` (not those an earlier run settled)."""
+        return [r for r in self.results if r["outcome"] == outcome and not r.get("earlier_run")]
+
+    def resumed_from(self) -> int:
+        """N of the run's "resuming: N of M files done in an earlier run" line (0 without one)."""
+        found = re.search(r"^resuming: (\d+) of \d+ files", self.stderr, re.M)
+        return int(found.group(1)) if found else 0
+
 
 def upload_until(
     args: list[str], env: dict[str, str], cwd: Path, *, after: int, then: Callable[[subprocess.Popen[str]], None]
 ) -> Interrupted:
-    """Run `imageapi upload --json ...`, and once ``after`` files have a result, call ``then`` (send
-    SIGINT, cut the network); collect every result the run reports until it exits."""
+    """Run `imageapi upload --json ...`, and once ``after`` files have a result in this run (those an
+    earlier run settled, which it reports first, do not count), call ``then`` (send SIGINT, cut the
+    network); collect every result the run reports until it exits."""
     proc = subprocess.Popen(
         [str(IMAGEAPI), *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -102,7 +113,7 @@ def upload_until(
     for raw in proc.stdout:
         if raw.startswith("{"):
             results.append(json.loads(raw))
-        if not fired and len(results) >= after:
+        if not fired and sum(1 for r in results if not r.get("earlier_run")) >= after:
             fired = True
             then(proc)
     stderr = proc.stderr.read()

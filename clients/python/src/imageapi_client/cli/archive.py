@@ -7,9 +7,10 @@ An export is a folder:
   (the original's), ``file`` (its path in the folder) and ``analysis`` (GET /images/{id}/analysis).
 
 Every downloaded file is checked against the record's sha256 (a mismatch is an error, the file is
-not kept). An interrupted export resumes: ``.imageapi-export.jsonl`` in the folder holds the lines
-of the images already exported (their files are checked again, not downloaded again), and
-``images.jsonl`` is written, at once, only when every image is in. Import uploads each listed file
+not kept). An export resumes: ``.imageapi-export.jsonl`` in the folder holds the lines of the
+images already exported by an interrupted run, ``images.jsonl`` those of a finished one; their
+files are checked again (sha256), not downloaded again. ``images.jsonl`` is written, at once, only
+when every image is in. Import uploads each listed file
 with its title, checking its sha256 first, through the uploader (journal, dedupe, waiting for ready).
 """
 
@@ -82,7 +83,10 @@ class Exporter:
     def run(self) -> ExportReport:
         (self.folder / ORIGINALS).mkdir(parents=True, exist_ok=True)
         state = self.folder / STATE
-        earlier = {str(line["id"]): line for line in _read_jsonl(state) if "id" in line}
+        # The lines of a finished export (images.jsonl), then those of an interrupted one.
+        earlier = {
+            str(line["id"]): line for line in [*_read_jsonl(self.folder / INDEX), *_read_jsonl(state)] if "id" in line
+        }
         images = list(self.api.iter_images(status="ready"))
         sizes = {image.id: _original_bytes(image) for image in images}
         self.display.start(len(images), sum(sizes.values()))
@@ -104,9 +108,14 @@ class Exporter:
                 lines[image.id] = line
             self.display.file_done(sizes[image.id])
 
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix="export") as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix="export")
+        try:
             for future in [pool.submit(one, image) for image in images]:
                 future.result()
+        except BaseException:  # Ctrl-C or an error: finish the files in flight, start no other
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
         ordered = sorted(lines.values(), key=lambda line: (str(line["created_at"]), str(line["id"])))
         _write_atomically(self.folder / INDEX, ordered)
         state.unlink(missing_ok=True)
