@@ -30,6 +30,10 @@ SOURCE_MODULE = PACKAGE / "openapi_source.py"
 GENERATOR_BIN = ROOT / ".venv-openapi-client" / "bin"
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def source_module(document: bytes) -> str:
     digest = hashlib.sha256(document).hexdigest()
     return (
@@ -109,11 +113,11 @@ def main() -> int:
         if args.check:
             problems = differences(expected, tree(TARGET) if TARGET.exists() else {})
             if not SOURCE_MODULE.exists() or SOURCE_MODULE.read_text() != source_module(document):
-                problems.append(f"{SOURCE_MODULE.relative_to(ROOT)} names another document")
+                problems.append(f"{_shown(SOURCE_MODULE)} names another document")
             if problems:
                 print("\n".join(problems[:60]), file=sys.stderr)
                 print(
-                    f"{TARGET.relative_to(ROOT)} is out of date with {DOCUMENT.relative_to(ROOT)}: run `make client`",
+                    f"{_shown(TARGET)} is out of date with {_shown(DOCUMENT)}: run `make client`",
                     file=sys.stderr,
                 )
                 return 1
@@ -121,7 +125,7 @@ def main() -> int:
         shutil.rmtree(TARGET, ignore_errors=True)
         shutil.copytree(out, TARGET, ignore=shutil.ignore_patterns(".ruff_cache", "__pycache__"))
     SOURCE_MODULE.write_text(source_module(document))
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(expected)} files) from {DOCUMENT.relative_to(ROOT)}")
+    print(f"wrote {_shown(TARGET)} ({len(expected)} files) from {_shown(DOCUMENT)}")
     return 0
 
 

@@ -13,6 +13,7 @@ backoff, iterating every page, and one exception type for every RFC 9457 problem
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,8 +98,15 @@ class ImageAPI:
         self.sleep, self.clock = sleep, clock
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         timeouts = httpx.Timeout(timeout, connect=10.0)
+        self._last = threading.local()  # the raw answer, for when the generated parser cannot read it
         self.http = RetryingClient(
-            base_url=self.url, auth=BearerAuth(self._token), timeout=timeouts, limits=limits, retry=retry, sleep=sleep
+            base_url=self.url,
+            auth=BearerAuth(self._token),
+            timeout=timeouts,
+            limits=limits,
+            retry=retry,
+            sleep=sleep,
+            event_hooks={"response": [self._remember]},
         )
         # Presigned URLs (uploads to and downloads from the storage) carry their own signature:
         # they never see the token.
@@ -116,11 +124,25 @@ class ImageAPI:
         self.close()
 
     # ------------------------------------------------------------------ plumbing
+    def _remember(self, response: httpx.Response) -> None:
+        self._last.response = response
+
     def _call(self, call: Callable[..., Response[Any]], *args: Any, **kwargs: Any) -> Response[Any]:
+        self._last.response = None
         try:
             response = call(*args, client=self.client, **kwargs)
         except httpx.TransportError as error:
             raise ConnectionFailed(self.url, error) from error
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
+            # The generated parser expects the documented bodies; a gateway's own answer (API
+            # Gateway's {"message": ...} on a 429 or 403) is none of them.
+            raw: httpx.Response | None = self._last.response
+            if raw is not None and raw.status_code >= 400:
+                raise ApiProblem.from_response(raw) from None
+            status = raw.status_code if raw is not None else 0
+            raise ApiProblem(
+                status=status, title="Unexpected answer", detail=f"{type(error).__name__}: {error}"
+            ) from error
         if response.status_code >= 400:
             raise ApiProblem.from_response(response)
         return response
