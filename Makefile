@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 CLIENT_VENV := .venv-openapi-client
+AWSCLI_VENV := .venv-awscli
 PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
@@ -53,6 +54,13 @@ $(CLIENT_VENV)/.installed: requirements-openapi-client.txt
 	@test -x $(CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(CLIENT_VENV)
 	$(CLIENT_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CLIENT_VENV)/bin/python -m pip install --quiet -r requirements-openapi-client.txt
+	@touch $@
+
+$(AWSCLI_VENV)/.installed: requirements-awscli.txt
+	@# The AWS CLI v1 pins its own botocore: a virtual environment of its own, for make bench only.
+	@test -x $(AWSCLI_VENV)/bin/python || $(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet -r requirements-awscli.txt
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv with everything dev and test need
@@ -148,7 +156,7 @@ CONFIG_ENV ?= default
 deploy-web: install ## config.json from the stack outputs + sync web/ to its bucket + CloudFront invalidation (CONFIG_ENV=prod)
 	$(BIN)/python scripts/deploy_web.py --config-env $(CONFIG_ENV)
 
-bench: install ## run the benchmarks and print their figures
+bench: install $(AWSCLI_VENV)/.installed ## run the benchmarks and print their figures
 	$(BIN)/python -m bench
 
 clean: ## remove build output, caches and local state (keeps the virtual environments)
