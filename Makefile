@@ -22,7 +22,7 @@ BUILD_DIR := .aws-sam/build
 # The SAM CLI sends usage telemetry unless told not to: never.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev sam-dev test test-fast lint format openapi client check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
+.PHONY: help install dev sam-dev test test-fast test-stress lint format openapi client check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -145,6 +145,11 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 
 test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
 	$(BIN)/python -m pytest $(XDIST) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+
+STRESS_RUNS ?= 3
+test-stress: install browser uppy $(CLIENT_VENV)/.installed ## the browser and e2e suites STRESS_RUNS (3) times in a row, one core kept busy by a CPU burner (not in make test)
+	$(BIN)/python scripts/stress.py --runs $(STRESS_RUNS) -- \
+	  $(BIN)/python -m pytest $(XDIST) -m "not containers and not isolated" tests/browser tests/e2e $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml

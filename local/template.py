@@ -140,6 +140,13 @@ class TableSpec:
     ttl_attribute: str | None
 
 
+@dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    name: str
+    generated: bool  # GenerateSecretString: the stack makes its value (else something puts it later)
+
+
 @dataclass
 class LocalTemplate:
     path: Path
@@ -152,6 +159,7 @@ class LocalTemplate:
     jwt_audience: list[str]
     api_cors: dict[str, Any]  # HttpApi CorsConfiguration, resolved (AllowOrigins etc.)
     aws_url: str
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
     # HttpApi DefaultRouteSettings and RouteSettings (route key -> settings), resolved: throttling.
     api_default_route_settings: dict[str, Any] = field(default_factory=dict)
     api_route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -419,6 +427,7 @@ def load(
     buckets: dict[str, BucketSpec] = {}
     queues: dict[str, QueueSpec] = {}
     tables: dict[str, TableSpec] = {}
+    secrets: dict[str, SecretSpec] = {}
     for lid, res in resources.items():
         rtype, props = res.get("Type"), res.get("Properties") or {}
         if not resolver.active(res):
@@ -431,6 +440,8 @@ def load(
             queues[lid] = _queue(lid, names[lid], props)
         elif rtype == "AWS::DynamoDB::Table":
             tables[lid] = _table(lid, names[lid], props)
+        elif rtype == "AWS::SecretsManager::Secret":
+            secrets[lid] = SecretSpec(lid, names[lid], generated="GenerateSecretString" in props)
 
     return LocalTemplate(
         path=path,
@@ -445,6 +456,7 @@ def load(
         aws_url=aws_url.rstrip("/"),
         api_default_route_settings=default_route_settings,
         api_route_settings=route_settings,
+        secrets=secrets,
     )
 
 
