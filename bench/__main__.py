@@ -23,8 +23,19 @@ from typing import Any
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
 SECTIONS = (
-    "renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats", "events",
-)  # fmt: skip
+    "renditions",
+    "memory",
+    "coldstart",
+    "readcost",
+    "payloads",
+    "e2e",
+    "ml",
+    "delivery",
+    "scale",
+    "formats",
+    "clients",
+    "events",
+)
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -72,6 +83,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import events
 
         return events.run(events=50 if quick else 200, deliveries=100 if quick else 500)
+    if name == "clients":
+        from bench import clients
+
+        return clients.run()
     raise ValueError(name)
 
 
@@ -167,6 +182,7 @@ def main() -> int:
             "7 ml": "ml",
             "8 delivery": "delivery",
             "9 scale": "scale",
+            "10 clients": "clients",
         }
         kept = [
             r

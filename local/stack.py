@@ -18,6 +18,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from . import REPO_ROOT
 from .aws import LocalAwsServer, client, create_resources, snapshot
+from .aws.s3browser import EndpointClock
 from .aws.ttl import TtlReaper
 from .edge import cdn, inbox
 from .edge.auth import LocalIssuer
@@ -203,6 +204,13 @@ class LocalStack:
         if not self._aws:
             raise RuntimeError("the local stack is not running")
         return self._aws.url
+
+    @property
+    def aws_clock(self) -> EndpointClock:
+        """The local S3's clock (presigned URL and POST policy expiry): tests advance it."""
+        if not self._aws:
+            raise RuntimeError("the local stack is not running")
+        return self._aws.clock
 
     def token(self, sub: str = "dev", ttl: int = 3600) -> str:
         if not self.issuer:

@@ -184,6 +184,13 @@ class KeySpec:
     alias: str | None
 
 
+@dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    name: str
+    generated: bool  # GenerateSecretString: the stack makes its value (else something puts it later)
+
+
 @dataclass
 class LocalTemplate:
     path: Path
@@ -196,6 +203,7 @@ class LocalTemplate:
     jwt_audience: list[str]
     api_cors: dict[str, Any]  # HttpApi CorsConfiguration, resolved (AllowOrigins etc.)
     aws_url: str
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
     # HttpApi DefaultRouteSettings and RouteSettings (route key -> settings), resolved: throttling.
     api_default_route_settings: dict[str, Any] = field(default_factory=dict)
     api_route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -482,6 +490,7 @@ def load(
     buses: dict[str, BusSpec] = {}
     rules: dict[str, RuleSpec] = {}
     keys: dict[str, KeySpec] = {}
+    secrets: dict[str, SecretSpec] = {}
     for lid, res in resources.items():
         rtype, props = res.get("Type"), res.get("Properties") or {}
         if not resolver.active(res):
@@ -504,6 +513,8 @@ def load(
             key_id = _logical_id_of(props.get("TargetKeyId"))
             if key_id:
                 keys[key_id] = KeySpec(key_id, _to_str(resolver.ref(lid)))
+        elif rtype == "AWS::SecretsManager::Secret":
+            secrets[lid] = SecretSpec(lid, names[lid], generated="GenerateSecretString" in props)
 
     return LocalTemplate(
         path=path,
@@ -521,6 +532,7 @@ def load(
         aws_url=aws_url.rstrip("/"),
         api_default_route_settings=default_route_settings,
         api_route_settings=route_settings,
+        secrets=secrets,
     )
 
 

@@ -296,7 +296,7 @@ TAGS = [
 # A list cursor: base64url(JSON) "." base64url(16-byte HMAC) (imageapi.domain.cursors). Its shape
 # is public; its signature is not something a schema can state: a cursor this API did not issue for
 # this owner and query is a 400.
-CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22})?$"  # empty: the first page
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}\.[0-9a-f]{8})?$"  # empty: the first page
 
 
 def _derived_name(method: str, path: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import ACCESS_KEY_ID
 from ..server import BackgroundServer
-from .s3browser import S3BrowserMiddleware, WSGIApp
+from .s3browser import EndpointClock, S3BrowserMiddleware, WSGIApp
 
 
 def moto_app() -> WSGIApp:
@@ -130,6 +130,7 @@ class LocalAwsServer(BackgroundServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
         if port == 5060:
             raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
+        self.clock = EndpointClock()  # expiry checks; tests move it forward instead of waiting
         self.dynamodb = SerialDynamoDB(moto_app())
-        app = S3BrowserMiddleware(self.dynamodb, credentials)
+        app = S3BrowserMiddleware(self.dynamodb, credentials, self.clock)
         super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())

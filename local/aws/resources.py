@@ -1,11 +1,13 @@
 """`create_resources`: creates what template.yaml declares on the local AWS endpoint (bucket with
 versioning, CORS and notifications; queues with redrive; the table with its GSIs, TTL and stream;
 the event bus with its rules and their SQS targets, which moto's EventBridge delivers to on
-PutEvents; KMS keys under their aliases)."""
+PutEvents; KMS keys under their aliases; generated secrets)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +30,14 @@ def create_resources(
         from ..template import load
 
         template = load(REPO_ROOT / "template.yaml", aws_url=endpoint_url)
-    sqs, s3, ddb = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb"))
+    sqs, s3, ddb, sm = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb", "secretsmanager"))
+
+    for secret in template.secrets.values():
+        # GenerateSecretString, as CloudFormation does it: a random value made once, kept on
+        # later starts (the compose volume restores it; cursors signed before a restart still verify).
+        if secret.generated:
+            with contextlib.suppress(sm.exceptions.ResourceExistsException):
+                sm.create_secret(Name=secret.name, SecretString=secrets.token_urlsafe(36))
 
     # Dead-letter queues first: a redrive policy names an existing queue's ARN.
     for spec in sorted(template.queues.values(), key=lambda q: q.dlq_id is not None):

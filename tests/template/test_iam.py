@@ -115,6 +115,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")),
         ("kms:Encrypt", "getatt:WebhookSecretsKey.Arn"),
         ("sqs:SendMessage", "getatt:DeliveryQueue.Arn"),
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the delivery log's cursors
     },
     # The stream -> the bus; a batch that ages out is reported to the events dead-letter queue.
     "EventsPublisherFunction": {

@@ -8,8 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
-from imageapi.context import _boto_config, _traced, dynamodb_client
-from imageapi.domain.cursors import CursorCodec
+from imageapi.context import _boto_config, _traced, cursor_codec, dynamodb_client
 from imageapi.domain.ratelimit import WEBHOOKS, RateLimiter, RateLimits
 from imageapi.settings import get_settings
 
@@ -78,7 +77,7 @@ def _webhook_parts() -> dict[str, Any]:
         "deliveries": DynamoDeliveries(
             dynamodb_client(),
             settings.table_name,
-            CursorCodec(settings.cursor_secret),
+            cursor_codec(),  # its key is read on the first page of the delivery log (the management function)
             settings.webhook_delivery_retention_days,
         ),
         "secrets": KmsSecretBox(kms_client(), settings.webhook_secrets_key),

@@ -49,7 +49,10 @@ class Settings(BaseModel):
     # fraction of a day is accepted so the local stack and tests can watch a window end.
     trash_retention_days: float = Field(30, ge=0)
 
-    # Signs list cursors so a client cannot forge or tamper with them.
+    # Signs list cursors so a client cannot forge or tamper with them. In AWS the key is a Secrets
+    # Manager secret (CURSOR_SECRET_ARN), read on first use, never an environment value;
+    # CURSOR_SECRET is a fixed key for unit tests and tools that run without a secret store.
+    cursor_secret_arn: str | None = None
     cursor_secret: str = Field("local-development-cursor-secret", min_length=16)
 
     import_allow_private_networks: bool = False

@@ -221,18 +221,21 @@ def test_an_expired_presigned_get_is_refused_by_s3(sec_stack: Any, owner_a: Clie
         config=Config(signature_version="s3v4"),
     )
     short = [
-        s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=1)
+        s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=60)
         for s3 in (v4, client("s3", sec_stack.aws_url))  # SigV4 (what the API signs) and SigV2
     ]
     assert "X-Amz-Signature" in short[0] and "X-Amz-Signature" not in short[1]
     for url in short:
         assert requests.get(url, timeout=30).status_code == 200
-    time.sleep(2.2)
-    for url in short:
-        expired = requests.get(url, timeout=30)
-        assert expired.status_code == 403, expired.text
-        assert b"<Code>AccessDenied</Code>" in expired.content and b"Request has expired" in expired.content
-    assert requests.get(link["url"], timeout=30).status_code == 200  # the API's own URL still lives
+    sec_stack.aws_clock.advance(62)  # the endpoint's settable clock: past both URLs' expiry
+    try:
+        for url in short:
+            expired = requests.get(url, timeout=30)
+            assert expired.status_code == 403, expired.text
+            assert b"<Code>AccessDenied</Code>" in expired.content and b"Request has expired" in expired.content
+        assert requests.get(link["url"], timeout=30).status_code == 200  # the API's own URL still lives
+    finally:
+        sec_stack.aws_clock.advance(-62)
 
 
 def test_an_expired_upload_form_is_refused_by_s3(sec_stack: Any) -> None:
@@ -240,9 +243,12 @@ def test_an_expired_upload_form_is_refused_by_s3(sec_stack: Any) -> None:
 
     s3 = client("s3", sec_stack.aws_url)
     bucket = next(iter(sec_stack.template.buckets.values())).name
-    form = s3.generate_presigned_post(bucket, "incoming/eA/01JDQZ8Z6J8V0000000000ABCD", ExpiresIn=1)
-    time.sleep(2.2)
-    posted = requests.post(form["url"], data=form["fields"], files={"file": ("x.jpg", jpeg(8, 8))}, timeout=30)
+    form = s3.generate_presigned_post(bucket, "incoming/eA/01JDQZ8Z6J8V0000000000ABCD", ExpiresIn=60)
+    sec_stack.aws_clock.advance(61)  # the endpoint's settable clock: past the policy's expiration
+    try:
+        posted = requests.post(form["url"], data=form["fields"], files={"file": ("x.jpg", jpeg(8, 8))}, timeout=30)
+    finally:
+        sec_stack.aws_clock.advance(-61)
     assert posted.status_code == 403 and b"expired" in posted.content, posted.text
 
 
