@@ -3,9 +3,6 @@ create and rotate), test events, the delivery log, redelivery and recovery."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from imageapi.context_events import webhook_service
 from imageapi.domain.webhooks.models import (
     DeliveryOut,
@@ -18,7 +15,15 @@ from imageapi.domain.webhooks.models import (
     WebhookPatch,
     WebhookWithSecret,
 )
-from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
+from imageapi.http.api import (
+    SECURITY_HEADERS,
+    Query,
+    Response,
+    build_resolver,
+    current_owner,
+    json_response,
+    lambda_entry,
+)
 
 app = build_resolver()
 

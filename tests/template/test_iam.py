@@ -56,6 +56,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *SIGNS_RENDITIONS,
     },
     "ListFunction": {
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the list cursors' HMAC key (issue #21)
         ("dynamodb:Query", T),
         ("dynamodb:Query", IDX),
         ("dynamodb:BatchGetItem", T),
@@ -87,6 +88,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:ListBucket", B),
     },
     "CompatFunction": {
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the list cursors' HMAC key (issue #21)
         *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem")),
         ("s3:PutObject", INC),
     },

@@ -9,6 +9,7 @@ call of any factory builds from the new environment.
 """
 
 import os
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING

@@ -7,9 +7,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
 from imageapi.context import _boto_config, _traced, cursor_codec, dynamodb_client
-from imageapi.domain.ratelimit import WEBHOOKS, RateLimiter, RateLimits
 from imageapi.settings import get_settings
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
@@ -80,13 +78,15 @@ def _webhook_parts() -> dict[str, Any]:
             cursor_codec(),  # its key is read on the first page of the delivery log (the management function)
             settings.webhook_delivery_retention_days,
         ),
-        "secrets": KmsSecretBox(kms_client(), settings.webhook_secrets_key),
+        "secrets": KmsSecretBox(kms_client(), settings.webhook_key_alias),
         "queue": SqsTaskQueue(sqs_client(), settings.delivery_queue_url, settings.delivery_dead_letter_queue_url),
     }
 
 
 @cache
 def webhook_service() -> "WebhookService":
+    from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
+    from imageapi.domain.ratelimit import WEBHOOKS, RateLimiter, RateLimits
     from imageapi.domain.webhooks.service import WebhookService
 
     settings = get_settings()

@@ -74,7 +74,7 @@ class Settings(BaseModel):
     event_bus_name: str = ""
     delivery_queue_url: str = ""
     delivery_dead_letter_queue_url: str = ""
-    webhook_secrets_key: str = ""  # the KMS key (an alias) that seals endpoint secrets
+    webhook_key_alias: str = ""  # the KMS key (an alias) that seals endpoint secrets
     webhook_max_endpoints: int = Field(10, ge=1, le=100)
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=60)
     webhook_delivery_retention_days: int = Field(30, ge=1)
