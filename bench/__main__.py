@@ -34,6 +34,7 @@ SECTIONS = (
     "scale",
     "formats",
     "clients",
+    "events",
 )
 
 
@@ -78,6 +79,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import formats
 
         return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
+    if name == "events":
+        from bench import events
+
+        return events.run(events=50 if quick else 200, deliveries=100 if quick else 500)
     if name == "clients":
         from bench import clients
 

@@ -46,6 +46,7 @@ def health() -> Health:
             "direct-upload": settings.rate_limit_direct_uploads,
             "transform": settings.rate_limit_transforms,
             "prediction": settings.rate_limit_predictions,
+            "webhooks": settings.rate_limit_webhooks,
         },
         rate_limit_window_seconds=settings.rate_limit_window_seconds,
     )

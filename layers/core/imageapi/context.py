@@ -9,6 +9,7 @@ call of any factory builds from the new environment.
 """
 
 import os
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -268,6 +269,9 @@ def rebuild() -> None:
     forget += [trash_service.cache_clear]
     forget += [rendition_signer.cache_clear]
     forget += [rate_limiter.cache_clear]
+    events_wiring = sys.modules.get("imageapi.context_events")  # only where a function loaded it
+    if events_wiring is not None:
+        forget.append(events_wiring.forget)
     for clear in forget:
         clear()
 

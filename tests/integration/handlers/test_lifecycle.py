@@ -336,7 +336,7 @@ def test_delete_leaves_nothing_behind(api: Any, aws: Any, ingest: Any) -> None:
     leftovers = [
         i["sk"]["S"]
         for i in table_items(aws, owner)
-        if i["sk"]["S"] != "QUOTA" and not i["sk"]["S"].startswith("RATE#")
+        if i["sk"]["S"] != "QUOTA" and not i["sk"]["S"].startswith(("RATE#", "PURGED#"))
     ]
     assert leftovers == [f"TRASH#{ready['id']}"], "record, title index and dedupe marker are gone; the trash item stays"
     quota = next(i for i in table_items(aws, owner) if i["sk"]["S"] == "QUOTA")

@@ -15,6 +15,7 @@ from imageapi.domain.models import ImageRecord, ImportFromUrlRequest, Transform,
 from imageapi.domain.predictions import PredictionResult, PredictionService, Task
 
 URL_IMPORT, DIRECT_UPLOAD, TRANSFORM, PREDICTION = "url-import", "direct-upload", "transform", "prediction"
+WEBHOOKS = "webhooks"  # the webhook management routes (domain/webhooks/service)
 
 
 class RateLimited(TooManyRequests):

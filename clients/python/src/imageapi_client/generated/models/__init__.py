@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .analysis import Analysis
+from .attempt_out import AttemptOut
 from .compat_analysis import CompatAnalysis
 from .compat_direct_upload_form import CompatDirectUploadForm
 from .compat_image_id import CompatImageId
@@ -9,6 +10,9 @@ from .compat_url_import import CompatUrlImport
 from .create_upload_request import CreateUploadRequest
 from .create_upload_request_content_type import CreateUploadRequestContentType
 from .created_upload import CreatedUpload
+from .delivery_out import DeliveryOut
+from .delivery_page import DeliveryPage
+from .delivery_status import DeliveryStatus
 from .dimensions import Dimensions
 from .direct_upload_form import DirectUploadForm
 from .dominant_color import DominantColor
@@ -16,6 +20,7 @@ from .download_link import DownloadLink
 from .duplicate_image import DuplicateImage
 from .embedded_rendition import EmbeddedRendition
 from .embedded_renditions import EmbeddedRenditions
+from .event_type import EventType
 from .exif_summary import ExifSummary
 from .field_error import FieldError
 from .file_types import FileTypes
@@ -39,13 +44,21 @@ from .prediction_result_task import PredictionResultTask
 from .problem import Problem
 from .public_limits import PublicLimits
 from .rate_limits import RateLimits
+from .recover_request import RecoverRequest
+from .recovered import Recovered
 from .resize_spec import ResizeSpec
 from .upload_form import UploadForm
 from .upload_form_fields import UploadFormFields
 from .variant import Variant
+from .webhook_in import WebhookIn
+from .webhook_list import WebhookList
+from .webhook_out import WebhookOut
+from .webhook_patch import WebhookPatch
+from .webhook_with_secret import WebhookWithSecret
 
 __all__ = (
     "Analysis",
+    "AttemptOut",
     "CompatAnalysis",
     "CompatDirectUploadForm",
     "CompatImageId",
@@ -54,6 +67,9 @@ __all__ = (
     "CreateUploadRequest",
     "CreateUploadRequestContentType",
     "CreatedUpload",
+    "DeliveryOut",
+    "DeliveryPage",
+    "DeliveryStatus",
     "Dimensions",
     "DirectUploadForm",
     "DominantColor",
@@ -61,6 +77,7 @@ __all__ = (
     "DuplicateImage",
     "EmbeddedRendition",
     "EmbeddedRenditions",
+    "EventType",
     "ExifSummary",
     "FieldError",
     "FileTypes",
@@ -84,8 +101,15 @@ __all__ = (
     "Problem",
     "PublicLimits",
     "RateLimits",
+    "RecoverRequest",
+    "Recovered",
     "ResizeSpec",
     "UploadForm",
     "UploadFormFields",
     "Variant",
+    "WebhookIn",
+    "WebhookList",
+    "WebhookOut",
+    "WebhookPatch",
+    "WebhookWithSecret",
 )
