@@ -14,8 +14,7 @@ from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.ids import new_image_id
 from imageapi.domain.models import ImageRecord, ImageStatus
 
-# The module fixture bulk-loads thousands of images: one worker loads them once (make test -n 2).
-pytestmark = pytest.mark.xdist_group("read_cost")
+# The module fixture bulk-loads thousands of images: one worker loads them once (tests/harness/scheduling.py).
 
 OWNER = "collector"
 TOTAL = int(os.environ.get("READ_COST_IMAGES", "2000"))
