@@ -21,6 +21,12 @@ ONE_WORKER_MODULES = {
     # A module fixture bulk-loads thousands of images into a table of its own.
     "tests/integration/handlers/test_read_cost.py",
 }
+# Packages whose modules share a package fixture: on one worker it is built once, where spreading
+# the modules built it again each time a worker came back to the package.
+ONE_WORKER_PACKAGES = {
+    # One local stack (and alice, bob) for the four spine modules (tests/e2e/spine/conftest.py).
+    "tests/e2e/spine",
+}
 
 
 def group_of(path: str) -> str | None:
@@ -30,6 +36,9 @@ def group_of(path: str) -> str | None:
         return "browser"
     if "containers" in parts:  # one Docker engine per session: a second worker would start a second private one
         return "containers"
+    package = "/".join(parts[:-1])
+    if package in ONE_WORKER_PACKAGES:
+        return package
     if "e2e" in parts or path in ONE_WORKER_MODULES:  # an e2e module's tests share a stack and what it ingested
         return path
     return None
