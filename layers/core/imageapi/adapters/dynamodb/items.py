@@ -39,6 +39,11 @@ def gram_pk(owner: str, gram: str) -> str:
     return f"OWNER#{owner}#GRAM#{gram}"
 
 
+def gram_count_key(owner: str, gram: str) -> dict[str, Any]:
+    """The count item in a trigram's partition (how many titles have the trigram)."""
+    return {"pk": _s(gram_pk(owner, gram)), "sk": _s(GRAM_COUNT_SK)}
+
+
 def image_key(owner: str, image_id: str) -> dict[str, Any]:
     return {"pk": _s(owner_pk(owner)), "sk": _s(image_sk(image_id))}
 
