@@ -143,8 +143,11 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 	@# rest: they reset moto's backends, which every local stack of a process shares, and time cold starts.
 	$(BIN)/python -m pytest -m "containers or isolated" $(PYTEST_ARGS)
 
+# No test of the inner loop uses hypothesis or schemathesis (the fuzzing suite does): their pytest
+# plugins cost each pytest process 2-3 s of start-up.
+FAST_PLUGINS_OFF := -p no:hypothesispytest -p no:schemathesis
 test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
-	$(BIN)/python -m pytest $(XDIST) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(FAST_PLUGINS_OFF) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 STRESS_RUNS ?= 3
 test-stress: install browser uppy $(CLIENT_VENV)/.installed ## the browser and e2e suites STRESS_RUNS (3) times in a row, one core kept busy by a CPU burner (not in make test)
