@@ -35,7 +35,10 @@ def upload_image() -> Response[CompatImageId]:
     if media_type(app) in ("application/json", ""):
         data = parse_json_body(app)
         if isinstance(data, dict) and "url" in data:
-            data = {"title": data.get("title") or _title_from_url(str(data["url"])), "source_url": data["url"]}
+            # An explicit title is validated like any other (an empty one is a 422); only a missing one
+            # falls back to the URL's file name.
+            title = data["title"] if "title" in data else _title_from_url(str(data["url"]))
+            data = {"title": title, "source_url": data["url"]}
         result = uploads.create_from_json(image_service(), owner, data)
     else:
         result = uploads.create(image_service(), app, owner)
