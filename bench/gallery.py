@@ -30,6 +30,7 @@ class Hit:
     path: str
     status: int
     bytes: int
+    content_type: str = ""
 
 
 @dataclass
@@ -64,6 +65,7 @@ class ViewCount:
             "rendition_requests": self.rendition_requests,
             "rendition_bytes": self.rendition_bytes,
             "rendition_statuses": sorted({hit.status for hit in self.renditions}),
+            "rendition_types": sorted({hit.content_type for hit in self.renditions if hit.content_type}),
             "server_requests": self.server_requests,
             "static_and_signin_requests": len(self.other),
         }
@@ -80,9 +82,11 @@ class CountingMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         status: list[int] = [0]
+        content_type: list[str] = [""]
 
         def recording_start(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             status[0] = int(code.split(" ", 1)[0])
+            content_type[0] = next((v for k, v in headers if k.lower() == "content-type"), "")
             return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
 
         sent = 0
@@ -93,7 +97,7 @@ class CountingMiddleware:
         finally:
             path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
             with self._lock:
-                self.hits.append(Hit(environ.get("REQUEST_METHOD", "GET"), path, status[0], sent))
+                self.hits.append(Hit(environ.get("REQUEST_METHOD", "GET"), path, status[0], sent, content_type[0]))
 
     def take(self) -> ViewCount:
         with self._lock:
@@ -123,49 +127,98 @@ def png(index: int) -> bytes:
     return buf.getvalue()
 
 
-def seed(api_url: str, token: str, count: int, timeout_s: float = 120) -> list[str]:
-    """``count`` ready images through the public API (presigned POST, as a browser uploads)."""
+def upload(api_url: str, token: str, images: list[tuple[str, bytes, str]], timeout_s: float = 180) -> list[str]:
+    """Uploads ``(title, bytes, content type)`` through the public API (presigned POST, as a browser
+    does) and waits until every image is ready; answers the ids in upload order."""
     headers = {"Authorization": f"Bearer {token}"}
     ids = []
-    for index in range(count):
-        data = png(index)
-        body = {"title": f"gallery {index:02d}", "content_type": "image/png", "size": len(data)}
-        created = requests.post(f"{api_url}/images", headers=headers, json=body, timeout=10)
-        created.raise_for_status()
-        form = created.json()["upload"]
-        stored = requests.post(
-            form["url"], data=form["fields"], files={"file": ("f.png", data, "image/png")}, timeout=10
-        )
-        stored.raise_for_status()
-        ids.append(created.json()["image"]["id"])
-    deadline = time.monotonic() + timeout_s
-    for image_id in ids:
-        while True:
-            status = requests.get(f"{api_url}/images/{image_id}", headers=headers, timeout=10).json()["status"]
-            if status == "ready":
-                break
-            if status == "rejected" or time.monotonic() > deadline:
-                raise RuntimeError(f"image {image_id} did not become ready ({status})")
-            time.sleep(0.2)
+    with requests.Session() as http:
+        for title, data, content_type in images:
+            body = {"title": title, "content_type": content_type, "size": len(data)}
+            created = http.post(f"{api_url}/images", headers=headers, json=body, timeout=30)
+            created.raise_for_status()
+            form = created.json()["upload"]
+            stored = http.post(form["url"], data=form["fields"], files={"file": ("f", data, content_type)}, timeout=60)
+            stored.raise_for_status()
+            ids.append(created.json()["image"]["id"])
+        deadline = time.monotonic() + timeout_s
+        for image_id in ids:
+            while True:
+                status = http.get(f"{api_url}/images/{image_id}", headers=headers, timeout=30).json()["status"]
+                if status == "ready":
+                    break
+                if status == "rejected" or time.monotonic() > deadline:
+                    raise RuntimeError(f"image {image_id} did not become ready ({status})")
+                time.sleep(0.2)  # polling the API for a state change, as any client does
     return ids
 
 
-def _settled(page: Any, expected: int) -> None:
-    """Waits until the gallery lists ``expected`` cards and every thumbnail the browser chose to
-    load (lazy: the ones near the viewport) has loaded."""
-    deadline = time.monotonic() + 60
-    script = """n => {
-        const cards = document.querySelectorAll('#gallery .card');
-        if (document.querySelector('#gallery').getAttribute('aria-busy') !== 'false' || cards.length < n) return false;
-        const imgs = [...document.querySelectorAll('#gallery .card img')];
-        const visible = imgs.filter(i => i.getBoundingClientRect().top < innerHeight);
-        return visible.length > 0 && visible.every(i => i.complete && i.naturalWidth > 0);
-    }"""
-    while not page.evaluate(script, expected):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the gallery did not settle")
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(300)  # let lazy images the layout just revealed start, so they are counted
+def seed(api_url: str, token: str, count: int, timeout_s: float = 120) -> list[str]:
+    """``count`` small ready PNGs (320 x 240)."""
+    return upload(api_url, token, [(f"gallery {i:02d}", png(i), "image/png") for i in range(count)], timeout_s)
+
+
+def seed_photos(api_url: str, token: str, count: int, timeout_s: float = 300) -> list[str]:
+    """``count`` ready camera-like JPEG photos of 3000-4000 px (``bench.photos``, cached on disk)."""
+    from bench.photos import gallery_photos
+
+    photos = gallery_photos(count)
+    return upload(api_url, token, [(f"photo {i:02d}", data, "image/jpeg") for i, data in enumerate(photos)], timeout_s)
+
+
+class Settler:
+    """Knows when a gallery view has finished loading, by conditions only (no fixed wait).
+
+    Counts the page's rendition requests (Playwright's request events: started, finished, failed).
+    The view is settled when the gallery lists its cards, no rendition request is in flight, every
+    ``<img>`` that chose a source (``currentSrc``, set once the browser decided to load it; a lazy image
+    out of range has none) is complete, and two animation frames passed without a new request (the
+    frames in which a layout change would let more lazy images start)."""
+
+    FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+    GALLERY = """n => document.querySelector('#gallery').getAttribute('aria-busy') === 'false'
+        && document.querySelectorAll('#gallery .card').length >= n"""
+    IMAGES = """() => [...document.querySelectorAll('#gallery .card img')]
+        .every(i => !i.currentSrc || (i.complete && i.naturalWidth > 0))"""
+
+    def __init__(self, page: Any, prefix: str) -> None:
+        self.started = self.ended = 0
+        self._lock = threading.Lock()
+
+        def count(attribute: str) -> Callable[[Any], None]:
+            def on_event(request: Any) -> None:
+                if prefix in request.url:
+                    with self._lock:
+                        setattr(self, attribute, getattr(self, attribute) + 1)
+
+            return on_event
+
+        page.on("request", count("started"))
+        page.on("requestfinished", count("ended"))
+        page.on("requestfailed", count("ended"))
+
+    def wait(self, page: Any, expected: int, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not page.evaluate(self.GALLERY, expected):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gallery did not list its cards")
+            page.wait_for_timeout(50)  # a poll interval between checks, not a wait for an outcome
+        while True:
+            with self._lock:
+                before = self.started
+            page.evaluate(self.FRAMES)
+            with self._lock:
+                quiet = self.started == before and self.started == self.ended
+            if quiet and page.evaluate(self.IMAGES):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the gallery did not settle ({self.started} started, {self.ended} ended)")
+            page.wait_for_timeout(50)
+
+
+CARD_PIXELS = """() => ({dpr: devicePixelRatio, cards: [...document.querySelectorAll('#gallery .card img')]
+    .map(i => ({src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0, natural: i.naturalWidth,
+                box: i.clientWidth, boxHeight: i.clientHeight, srcset: i.hasAttribute('srcset'), sizes: i.sizes}))})"""
 
 
 @dataclass
@@ -173,10 +226,17 @@ class GalleryViews:
     first: ViewCount
     reload: ViewCount
     thumbnails: list[tuple[str | None, str | None, str | None]]  # width, height, loading of each <img>
+    cards: list[dict[str, Any]] = field(default_factory=list)  # what each card's <img> drew (CARD_PIXELS)
+    dpr: float = 1.0
 
     @property
     def sized_lazy_thumbnails(self) -> int:
         return sum(1 for width, height, loading in self.thumbnails if width and height and loading == "lazy")
+
+    @property
+    def underdrawn(self) -> list[dict[str, Any]]:
+        """Loaded cards drawn from fewer pixels than their CSS box x device pixel ratio."""
+        return [c for c in self.cards if c["loaded"] and c["natural"] < c["box"] * self.dpr]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -184,25 +244,46 @@ class GalleryViews:
             "reload": self.reload.as_dict(),
             "thumbnails": len(self.thumbnails),
             "sized_lazy_thumbnails": self.sized_lazy_thumbnails,
+            "dpr": self.dpr,
+            "cards_loaded": sum(1 for c in self.cards if c["loaded"]),
+            "underdrawn": len(self.underdrawn),
+            "card_pixels": [(c["natural"], c["box"]) for c in self.cards],
         }
 
 
-def measure_views(gateway: Any, browser: Any, api_url: str, user: str, expected: int) -> GalleryViews:
+def measure_views(
+    gateway: Any,
+    browser: Any,
+    api_url: str,
+    user: str,
+    expected: int,
+    *,
+    device_scale_factor: float = 1,
+    headers: dict[str, str] | None = None,
+    reload: bool = True,
+) -> GalleryViews:
     """Opens the page as ``user`` in a fresh browser context (empty cache): first view, then a
-    reload. ``gateway`` is the stack's gateway server (its ``app`` is wrapped while measuring)."""
+    reload. ``gateway`` is the stack's gateway server (its ``app`` is wrapped while measuring);
+    ``headers`` are sent with every request (e.g. another ``Accept``)."""
     counter = CountingMiddleware(gateway.app)
     gateway.app = counter
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, device_scale_factor=device_scale_factor, extra_http_headers=headers
+    )
     try:
         # Sign in as ``user`` before the page's scripts run, so its first list is this user's.
         context.add_init_script(f"localStorage.setItem({USER_KEY!r}, {user!r})")
         page = context.new_page()
+        settler = Settler(page, CDN_PREFIX)
         page.goto(api_url + "/")
-        _settled(page, expected)
+        settler.wait(page, expected)
         first = counter.take()
-        page.reload()
-        _settled(page, expected)
-        again = counter.take()
+        drawn = page.evaluate(CARD_PIXELS)
+        again = ViewCount()
+        if reload:
+            page.reload()
+            settler.wait(page, expected)
+            again = counter.take()
         thumbs = page.evaluate(
             "[...document.querySelectorAll('#gallery .card img')].map(i => [i.getAttribute('width'), "
             "i.getAttribute('height'), i.getAttribute('loading')])"
@@ -210,7 +291,7 @@ def measure_views(gateway: Any, browser: Any, api_url: str, user: str, expected:
     finally:
         context.close()
         gateway.app = counter.app
-    return GalleryViews(first, again, [tuple(t) for t in thumbs])
+    return GalleryViews(first, again, [tuple(t) for t in thumbs], drawn["cards"], float(drawn["dpr"]))
 
 
 CARDS = 24  # one gallery page of the web page (web/js/gallery.js PAGE_SIZE)
