@@ -50,6 +50,7 @@ def health() -> Health:
             "prediction": settings.rate_limit_predictions,
         },
         rate_limit_window_seconds=settings.rate_limit_window_seconds,
+        edge_widths=list(settings.edge_widths),
     )
     return Health(version=__version__, limits=limits)
 
