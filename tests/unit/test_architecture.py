@@ -94,7 +94,7 @@ def test_the_check_catches_an_import_back_up(tmp_path: Path) -> None:
     assert _violations("imageapi.http.uploads", {"imageapi.domain.images"}) == []
 
 
-WITHOUT_PIXELS = ["analyse", "compat", "image", "list", "meta", "upload", "download", "update"]
+WITHOUT_PIXELS = ["analyse", "compat", "image", "list", "meta", "upload", "download", "update", "render"]
 
 
 @pytest.mark.parametrize("function", WITHOUT_PIXELS)

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from imageapi.adapters.dynamodb import DynamoImageRepository
 from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
 from imageapi.adapters.dynamodb.trash import DynamoTrash
+from imageapi.adapters.edge import CloudFrontCache, fill_for
 from imageapi.adapters.s3 import S3ObjectStore
 from imageapi.adapters.s3_versions import S3ObjectVersions
 from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.delivery import RenditionSigner
+from imageapi.domain.edge_render import EdgeRenderService
 from imageapi.domain.images import ImageService
 from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
@@ -97,22 +99,20 @@ def object_store() -> S3ObjectStore:
 
 
 class _LazyRenderer:
-    """Pillow, imported on the first render only: cached downloads never pay for it."""
+    """Pillow, imported on the first render only: cached downloads never pay for it. It is the
+    ``Renderer`` (PATCH, transforms) and the ``EdgeRenderer`` (the CDN's misses)."""
 
-    def render(
-        self,
-        data: bytes,
-        *,
-        width: int | None,
-        height: int | None,
-        fit: str,
-        format: str | None = None,
-        quality: int | None = None,
-    ) -> RenderedImage:
+    @staticmethod
+    def _pillow() -> Any:
         from imageapi.adapters.pixels.renderer import PillowRenderer
 
-        renderer = PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
-        return renderer.render(data, width=width, height=height, fit=fit, format=format, quality=quality)
+        return PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
+
+    def render(self, data: bytes, **arguments: Any) -> RenderedImage:
+        return self._pillow().render(data, **arguments)
+
+    def render_edge(self, data: bytes, **arguments: Any) -> RenderedImage:
+        return self._pillow().render_edge(data, **arguments)
 
 
 def _fetch_url(url: str) -> tuple[bytes, str | None]:
@@ -163,6 +163,22 @@ def rendition_signer() -> RenditionSigner | None:
 
 
 @cache
+def aws_client(service: str) -> Any:
+    """Clients of the services only the edge needs (lambda, cloudfront), built on first use."""
+    _traced()
+    import boto3
+
+    return boto3.client(service, config=_boto_config())  # type: ignore[call-overload]
+
+
+@cache
+def edge_render_service() -> EdgeRenderService:
+    """The render function's use case: the CDN's fallback origin (issue 20)."""
+    fill = fill_for(get_settings().edge_fill, lambda key: edge_render_service().fill_object(key), aws_client)
+    return EdgeRenderService(repository(), object_store(), _LazyRenderer(), get_settings(), fill)
+
+
+@cache
 def rate_limiter() -> RateLimiter:
     settings = get_settings()
     per_route = {
@@ -197,6 +213,7 @@ def trash_service() -> TrashService:
         store=object_store(),
         versions=S3ObjectVersions(s3_client(), settings.bucket_name),
         settings=settings,
+        cdn=CloudFrontCache.from_environment(aws_client),
     )
 
 
@@ -222,6 +239,7 @@ def rebuild() -> None:
     forget += [trash_service.cache_clear]
     forget += [rendition_signer.cache_clear]
     forget += [rate_limiter.cache_clear]
+    forget += [aws_client.cache_clear, edge_render_service.cache_clear]
     for clear in forget:
         clear()
 
