@@ -87,7 +87,7 @@ dev: install ## run the whole stack locally: moto, local gateway, web page (Ctrl
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local
 
 sam-dev: install $(SAM_VENV)/.installed containers ## the built functions in Lambda containers: sam local start-api + ingest from the queue (Ctrl-C stops)
-	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.samdev
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.containers.samdev
 
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'

@@ -1,8 +1,13 @@
-"""Docker-free local stack: moto's server (with S3 POST policy enforcement), the local gateway
-that runs the handlers in-process, a local JWT issuer and the SQS poller (SPEC §6).
+"""Docker-free local stack (SPEC §6), in rooms named for what they stand in for:
 
-Start everything with ``python -m local`` (what ``make dev`` runs) or, from tests,
-``with LocalStack() as stack: ...`` (see ``local.stack``).
+- ``local.aws``: the AWS endpoint (moto's server, S3 POST policies, resources from the template);
+- ``local.runtime``: what Lambda does around a handler (loading, environment, event-source pollers);
+- ``local.edge``: API Gateway, the JWT authorizer, throttling, access logs, the CDN stand-in;
+- ``local.containers``: the Docker engine, the Lambda image, ``make sam-dev``.
+
+Under them, ``local.template`` (reads template.yaml) and ``local.server`` (a WSGI server on a
+thread); over them, ``local.stack`` composes the stack and ``python -m local`` (``make dev``) runs
+it. tests/unit/test_architecture.py keeps imports running downwards.
 """
 
 from pathlib import Path

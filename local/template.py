@@ -241,7 +241,7 @@ class _Resolver:
         if rtype == "AWS::SQS::Queue" and attr == "QueueUrl":
             return f"{self.aws_url}/{ACCOUNT_ID}/{local}"
         if rtype == "AWS::CloudFront::Distribution" and attr == "DomainName":
-            # No CloudFront locally: the stack serves its stand-in (local/cdn.py) and points the
+            # No CloudFront locally: the stack serves its stand-in (local/edge/cdn.py) and points the
             # functions at it (CDN_BASE_URL); this name only keeps the template resolvable.
             return f"{local.lower()}.cloudfront.localhost"
         raise TemplateError(f"!GetAtt {name}.{attr} has no local value")

@@ -56,7 +56,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """The local AWS endpoint of `make dev`: moto's server, with S3's POST-policy rules and
-    DynamoDB's per-request atomicity added (local/aws.py)."""
+    DynamoDB's per-request atomicity added (local/aws/endpoint.py)."""
     from local.aws import LocalAwsServer
 
     server = LocalAwsServer(port=0)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from local.engine import DockerEngine, EngineUnavailable
-from local.samdev import LocalBuild, SamDev, prepare
+from local.containers.engine import DockerEngine, EngineUnavailable
+from local.containers.samdev import LocalBuild, SamDev, prepare
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

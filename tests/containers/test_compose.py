@@ -19,9 +19,9 @@ import requests
 from PIL import Image
 
 from local import REPO_ROOT
-from local.engine import CACHE_DIR
-from local.lambda_image import find_python312
-from local.samdev import LocalBuild, free_port
+from local.containers.engine import CACHE_DIR
+from local.containers.lambda_image import find_python312
+from local.containers.samdev import LocalBuild, free_port
 from tests.harness.http import Client
 from tests.harness.images import jpeg
 

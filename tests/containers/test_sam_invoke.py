@@ -16,9 +16,9 @@ import requests
 
 from local import REPO_ROOT
 from local.aws import LocalAwsServer, create_resources
-from local.engine import DockerEngine
-from local.handlers import HandlerRegistry
-from local.samdev import SAM, LocalBuild, sam_env, write_env_vars
+from local.containers.engine import DockerEngine
+from local.containers.samdev import SAM, LocalBuild, sam_env, write_env_vars
+from local.runtime.handlers import HandlerRegistry
 from local.stack import _forget_cached_configuration, local_environment
 from local.template import FunctionSpec, LocalTemplate, load, load_yaml
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import requests
 
-from local.samdev import SamDev
+from local.containers.samdev import SamDev
 from tests.harness.http import Client, assert_problem
 from tests.harness.images import jpeg
 from tests.integration.ml.conftest import LINES, background, draw_lines, jpeg_bytes

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.accesslog import FIELDS
+from local.edge.accesslog import FIELDS
 from local.stack import LocalStack
 from local.template import load_yaml
 

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from local.auth import AuthError, LocalIssuer
+from local.edge.auth import AuthError, LocalIssuer
 
 ISS, AUD = "http://127.0.0.1:1/_local", ["image-api", "second"]
 

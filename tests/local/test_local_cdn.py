@@ -1,4 +1,4 @@
-"""The local stand-in for the renditions CDN (local/cdn.py), in a local stack built from the real
+"""The local stand-in for the renditions CDN (local/edge/cdn.py), in a local stack built from the real
 template.yaml: URLs signed by imageapi.adapters.signing with the key the stack stored in its Secrets
 Manager (the path the functions take) are served from the local S3 endpoint; anything else gets
 CloudFront's answers."""
@@ -17,8 +17,8 @@ import requests
 
 from imageapi.adapters.signing import DeliverySettings, signer_from_environment
 from imageapi.domain.delivery import RenditionSigner
-from local import cdn
 from local.aws import client
+from local.edge import cdn
 from local.stack import LocalStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

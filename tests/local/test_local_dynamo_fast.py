@@ -1,4 +1,4 @@
-"""local/dynamo_fast.py: moto's DynamoDB with indexed queries and undo-log transactions.
+"""local/aws/dynamo_fast.py: moto's DynamoDB with indexed queries and undo-log transactions.
 
 What the product relies on must not move: the same answers as moto's own code for every kind of
 Query (key conditions, both directions, Limit, ExclusiveStartKey paging, filters, projections,
@@ -21,8 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import REPO_ROOT
 
-from local import ACCOUNT_ID, REGION, dynamo_fast
-from local.aws import client
+from local import ACCOUNT_ID, REGION
+from local.aws import client, dynamo_fast
 from local.stack import LocalStack
 
 KEYS = ["a", "ab", "abc", "abd", "b", "ba", "bz", "c", "IMAGE#1", "IMAGE#2", "IMAGE#20", "IMAGE#3", "z", "zz"]
@@ -170,7 +170,7 @@ def _all_pages(ddb: Any, table: str, request: dict[str, Any]) -> list[dict[str, 
 
 
 def test_the_patch_is_installed_on_the_pinned_moto(stack: LocalStack) -> None:
-    assert dynamo_fast.installed(), "the local endpoint runs moto with local/dynamo_fast.py"
+    assert dynamo_fast.installed(), "the local endpoint runs moto with local/aws/dynamo_fast.py"
     assert moto.__version__ == dynamo_fast.MOTO_VERSION
     pins = (Path(REPO_ROOT) / "requirements-dev.txt").read_text()
     assert re.search(rf"^moto\[[^\]]*\]=={re.escape(dynamo_fast.MOTO_VERSION)}$", pins, re.M), (

@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.events import HttpRequest, build_http_event, http_response
+from local.edge.apigw import HttpRequest, build_http_event, http_response
 from local.stack import LocalStack
 
 

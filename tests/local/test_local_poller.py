@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.poller import failed_message_ids
+from local.runtime.poller import failed_message_ids
 from local.stack import LocalStack
 
 

@@ -11,9 +11,9 @@ import pytest
 import requests
 from conftest import FIXTURES, REPO_ROOT
 
+from local.edge.throttle import Limits, StageThrottle, TokenBucket
 from local.stack import LocalStack
 from local.template import load
-from local.throttle import Limits, StageThrottle, TokenBucket
 
 ORIGIN = "https://app.example.com"
 

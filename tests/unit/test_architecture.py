@@ -4,7 +4,11 @@
 
 The domain imports neither the edge nor the adapters; the edge never reaches an adapter or the
 wiring; adapters never import the edge. Every import counts, also those inside functions and
-under TYPE_CHECKING, because a lazy import that runs back up is still a dependency."""
+under TYPE_CHECKING, because a lazy import that runs back up is still a dependency.
+
+The local stack (``local/``) has rooms of its own, each importing only the rooms below it:
+
+    stack, __main__  ──►  containers  ──►  edge  ──►  runtime  ──►  aws  ──►  template, server, local"""
 
 import ast
 import os
@@ -14,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "imageapi"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "layers" / "core" / "imageapi"
+LOCAL = ROOT / "local"
 MAX_LINES = 300
 
 # layer -> the imageapi modules (prefixes) it must never import
@@ -27,7 +33,8 @@ FORBIDDEN = {
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    base = LOCAL.parent if path.is_relative_to(LOCAL) else PACKAGE.parent
+    parts = path.relative_to(base).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -112,3 +119,64 @@ def test_functions_without_pixels_load_no_pillow_or_numpy(function: str) -> None
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "core"), str(root)])}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- local/: rooms and their direction
+
+# room -> rank; a module imports only its own room or rooms of a lower rank.
+LOCAL_ROOMS = {
+    "local": 0,  # the package's constants (region, account, test credentials, REPO_ROOT)
+    "local.template": 1,  # reads template.yaml
+    "local.server": 1,  # a WSGI server on a background thread
+    "local.aws": 2,
+    "local.runtime": 3,
+    "local.edge": 4,
+    "local.containers": 5,
+    "local.stack": 6,
+    "local.__main__": 7,
+}
+
+
+def _local_modules() -> list[Path]:
+    return sorted(LOCAL.rglob("*.py"))
+
+
+def _room(module: str) -> str | None:
+    """The longest room name that is ``module`` or one of its packages."""
+    rooms = [room for room in LOCAL_ROOMS if module == room or module.startswith(room + ".")]
+    return max(rooms, key=len) if rooms and (module == "local" or max(rooms, key=len) != "local") else None
+
+
+def _local_violations(module: str, imported: set[str]) -> list[str]:
+    room = _room(module)
+    assert room is not None, f"{module} is in no room"
+    bad = []
+    for name in imported:
+        if name != "local" and not name.startswith("local."):
+            continue
+        target = _room(name)
+        if target is None:  # `from local import REGION` names local.REGION: the package itself
+            target = "local"
+        if target != room and LOCAL_ROOMS[target] >= LOCAL_ROOMS[room]:
+            bad.append(name)
+    return sorted(bad)
+
+
+@pytest.mark.parametrize("path", _local_modules(), ids=lambda p: _module_name(p))
+def test_local_imports_run_down_the_rooms(path: Path) -> None:
+    module = _module_name(path)
+    assert _local_violations(module, _imports(path)) == [], f"{module} imports a room above its own"
+
+
+def test_every_local_module_sits_in_a_room() -> None:
+    """No flat sprawl: a new module goes into one of the rooms (or is the stack on top)."""
+    loose = [_module_name(p) for p in _local_modules() if _room(_module_name(p)) in (None, "local")]
+    assert loose == ["local"]
+
+
+def test_the_local_check_catches_an_import_up_the_rooms(tmp_path: Path) -> None:
+    source = tmp_path / "poller.py"
+    source.write_text("from ..edge.gateway import Gateway\nfrom ..aws import client\nfrom .. import REGION\n")
+    imported = _imports(source, "local.runtime.poller")
+    assert _local_violations("local.runtime.poller", imported) == ["local.edge.gateway", "local.edge.gateway.Gateway"]
+    assert _local_violations("local.stack", {"local.edge.gateway", "local.runtime"}) == []

@@ -2,14 +2,14 @@
 
 What runs (same interface as `make dev`: the page and API on $PORT, the AWS endpoint on $MOTO_PORT):
 
-- the local AWS endpoint (local/aws.py) on 127.0.0.1:$MOTO_PORT for this machine and the browser,
+- the local AWS endpoint (local/aws/endpoint.py) on 127.0.0.1:$MOTO_PORT for this machine and the browser,
   and the same endpoint on the Docker bridge's gateway address, which is how the containers reach
   it (their AWS_ENDPOINT_URL, through `--env-vars`, which applies because template.yaml declares
   the variable);
 - `sam build` of template.yaml for this machine's architecture (the Architecture parameter);
 - `sam local start-api` over the built functions and layers in containers of the Lambda base image
-  (local/lambda_image.py);
-- `sam local start-lambda`, which the SQS poller (local/poller.py) invokes IngestFunction through,
+  (local/containers/lambda_image.py);
+- `sam local start-lambda`, which the SQS poller (local/runtime/poller.py) invokes IngestFunction through,
   as the event source mapping invokes it in AWS: a real S3 notification on the real queue;
 - a front door on 127.0.0.1:$PORT: the web page, `/_local/token`, and every API route, whose
   bearer token it verifies (sam local runs no JWT authorizer) before passing the request to
@@ -39,18 +39,19 @@ import requests
 from botocore.config import Config
 from werkzeug.wrappers import Request, Response
 
-from . import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
-from .auth import AuthError, LocalIssuer
-from .aws import LocalAwsServer, _quiet_handler, create_resources
+from .. import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
+from ..aws import LocalAwsServer, create_resources
+from ..aws.endpoint import _quiet_handler
+from ..edge.auth import AuthError, LocalIssuer
+from ..edge.gateway import Gateway, GatewayServer, problem, unauthorized
+from ..runtime.environment import DEFAULT_AUDIENCE, local_environment
+from ..runtime.poller import SqsPoller, pollers_for
+from ..server import BackgroundServer
+from ..template import FunctionSpec, LocalTemplate, load
 from .engine import DockerEngine
-from .gateway import Gateway, GatewayServer, problem, unauthorized
 from .lambda_image import ensure_base_image, find_python312
-from .poller import SqsPoller, pollers_for
-from .server import BackgroundServer
-from .stack import DEFAULT_AUDIENCE, local_environment
-from .template import FunctionSpec, LocalTemplate, load
 
-log = logging.getLogger("local.samdev")
+log = logging.getLogger("local.containers.samdev")
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 # Never send the SAM CLI's usage telemetry anywhere.

@@ -17,15 +17,15 @@ from werkzeug.exceptions import NotFound
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from ..runtime.handlers import HandlerRegistry
+from ..server import BackgroundServer
+from ..template import FunctionSpec, HttpRoute, LocalTemplate
 from . import accesslog
+from .apigw import HttpRequest, build_http_event, http_response
 from .auth import AuthError, LocalIssuer
-from .events import HttpRequest, build_http_event, http_response
-from .handlers import HandlerRegistry
-from .server import BackgroundServer
-from .template import FunctionSpec, HttpRoute, LocalTemplate
 from .throttle import TOO_MANY_REQUESTS_BODY, StageThrottle, too_many_requests_headers
 
-log = logging.getLogger("local.gateway")
+log = logging.getLogger("local.edge.gateway")
 
 PROBLEM_TYPE_BASE = "urn:image-api:problem:"  # the same URNs as imageapi.domain.errors
 _LOCAL_ORIGINS = "http://127.0.0.1:* http://localhost:*"

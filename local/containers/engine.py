@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-log = logging.getLogger("local.engine")
+log = logging.getLogger("local.containers.engine")
 
 CACHE_DIR = Path(os.environ.get("SIA_CACHE_DIR") or Path.home() / ".cache" / "serverless-image-api")
 DEFAULT_SOCKET = "/var/run/docker.sock"

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-log = logging.getLogger("local.dynamo_fast")
+log = logging.getLogger("local.aws.dynamo_fast")
 
 MOTO_VERSION = "5.2.5"  # the version this patch was written and tested against (requirements-dev.txt)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import ACCOUNT_ID
+from .. import ACCOUNT_ID
 
 API_ID = "local"
 

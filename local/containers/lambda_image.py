@@ -29,10 +29,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import REPO_ROOT
+from .. import REPO_ROOT
 from .engine import CACHE_DIR, DockerEngine
 
-log = logging.getLogger("local.lambda_image")
+log = logging.getLogger("local.containers.lambda_image")
 
 PUBLIC_IMAGE = "public.ecr.aws/lambda/python:3.12"
 IMAGE_REPOSITORY = "serverless-image-api/lambda-python"

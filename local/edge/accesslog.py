@@ -41,7 +41,7 @@ FIELDS = (
 
 
 def new_request_id() -> str:
-    """An id shaped like API Gateway's (and like the one local/events.py gives the function)."""
+    """An id shaped like API Gateway's (and like the one local/edge/apigw.py gives the function)."""
     return base64.b64encode(secrets.token_bytes(10)).decode()
 
 

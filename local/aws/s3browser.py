@@ -1,90 +1,23 @@
-"""The local AWS endpoint: moto's server app behind a WSGI middleware that does what moto's server
-leaves out for browser uploads (S3 POST policy enforcement, S3 CORS on POST and on errors), plus
-`create_resources`, which creates what template.yaml declares.
-
-moto itself delivers S3 ObjectCreated notifications (Put, Post, Copy, multipart) to SQS and
-redrives SQS messages to the dead-letter queue (both covered by tests/local), so neither is
-reimplemented here; its S3 event lacks some fields of the real one, which `_complete_s3_events` adds.
-"""
+"""What S3 does for browsers and moto's server leaves out: POST policy enforcement on form
+uploads (`s3post`), S3 CORS on POST and on errors, and the expiry of presigned GETs."""
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import functools
 import io
-import json
-import logging
 import re
-import secrets
-import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from . import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from .. import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from .s3post import PostForm, S3Error, check_post, object_key, parse_form, post_success
-from .server import BackgroundServer
-from .template import LocalTemplate
-
-log = logging.getLogger("local.aws")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _BUCKET_POST = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/?$")
 _FIRST_SEGMENT = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/|$)")
-
-
-def moto_app() -> WSGIApp:
-    from moto.server import DomainDispatcherApplication, create_backend_app
-
-    from . import dynamo_fast
-
-    _complete_s3_events()
-    dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
-
-    class Dispatcher(DomainDispatcherApplication):
-        """moto's dispatcher, remembering which backend serves a host: it matched every request's
-        host against every service's URL patterns again (about 1 ms a request)."""
-
-        @functools.lru_cache(maxsize=256)  # noqa: B019 - one dispatcher per server, hosts are few
-        def get_backend_for_host(self, host: str | None) -> Any:
-            return super().get_backend_for_host(host)
-
-    return Dispatcher(create_backend_app)
-
-
-def _complete_s3_events() -> None:
-    """Give moto's S3 event records the fields real S3 sends and moto leaves out (userIdentity,
-    requestParameters, responseElements, bucket.ownerIdentity, object.sequencer), so a strict
-    parser (e.g. Powertools' S3Model) accepts them locally. The object key stays URL-encoded as moto and S3 do."""
-    from moto.s3 import notifications
-
-    original = notifications._get_s3_event
-    if getattr(original, "_local_completed", False):
-        return
-
-    def complete(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        event = original(*args, **kwargs)
-        for record in event.get("Records", []):
-            record.setdefault("userIdentity", {"principalId": f"AWS:{ACCESS_KEY_ID}"})
-            record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
-            record.setdefault(
-                "responseElements",
-                {"x-amz-request-id": secrets.token_hex(8).upper(), "x-amz-id-2": secrets.token_urlsafe(48)},
-            )
-            record.get("s3", {}).get("bucket", {}).setdefault("ownerIdentity", {"principalId": "A3LOCALOWNER"})
-            obj = record.get("s3", {}).get("object", {})
-            obj.setdefault("sequencer", f"{time.time_ns():016X}")
-        return event
-
-    complete._local_completed = True  # type: ignore[attr-defined]
-    notifications._get_s3_event = complete
 
 
 class S3BrowserMiddleware:
@@ -355,182 +288,3 @@ def _respond(
 
     start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
     return [body]
-
-
-def _quiet_handler() -> type:
-    """moto's request handler, logging only failed requests (the pollers call SQS every second)."""
-    from moto.server import MotoRequestHandler
-
-    class QuietHandler(MotoRequestHandler):
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if str(code).isdigit() and int(code) >= 400:
-                # Presigned URLs carry their signature (and credential) in the query: never log it.
-                path = getattr(self, "path", None)
-                if path and "?" in path:
-                    self.path = path.split("?", 1)[0] + "?[redacted]"
-                try:
-                    super().log_request(code, size)
-                finally:
-                    if path is not None:
-                        self.path = path
-
-    return QuietHandler
-
-
-class SerialDynamoDB:
-    """DynamoDB applies every request atomically (conditions and transactions included); moto's
-    backend does not when requests arrive on concurrent threads, so a conditional write could race
-    past its condition. The local endpoint therefore runs DynamoDB requests one at a time."""
-
-    def __init__(self, app: WSGIApp) -> None:
-        self.app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with self._lock:
-                return list(self.app(environ, start_response))
-        return self.app(environ, start_response)
-
-
-class LocalAwsServer(BackgroundServer):
-    """moto's server + S3BrowserMiddleware + SerialDynamoDB, threaded, in a background thread."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
-        if port == 5060:
-            raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
-        app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
-        super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())
-
-
-# ---------------------------------------------------------------- resources
-
-
-def client(service: str, endpoint_url: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]  # the stubs type only literal service names
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-        config=Config(retries={"max_attempts": 2}),
-    )
-
-
-def create_resources(
-    endpoint_url: str, template: LocalTemplate | None = None, extra_cors_origins: Iterable[str] = ()
-) -> LocalTemplate:
-    """Create the bucket (+versioning, +CORS, +notifications), queues (+redrive) and table (+GSIs, TTL).
-
-    Idempotent: running it again against the same endpoint changes nothing. `extra_cors_origins`
-    are added to every bucket CORS rule (the local gateway's origins, so its page can upload).
-    """
-    if template is None:
-        from . import REPO_ROOT
-        from .template import load
-
-        template = load(REPO_ROOT / "template.yaml", aws_url=endpoint_url)
-    sqs, s3, ddb = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb"))
-
-    # Dead-letter queues first: a redrive policy names an existing queue's ARN.
-    for spec in sorted(template.queues.values(), key=lambda q: q.dlq_id is not None):
-        attributes = dict(spec.attributes)
-        if spec.dlq_id:
-            attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": template.queue_arn(spec.dlq_id), "maxReceiveCount": spec.max_receive_count}
-            )
-        try:
-            sqs.create_queue(QueueName=spec.name, Attributes=attributes)
-        except ClientError as exc:
-            if "QueueAlreadyExists" not in str(exc) and "QueueNameExists" not in str(exc):
-                raise
-            url = sqs.get_queue_url(QueueName=spec.name)["QueueUrl"]
-            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-
-    for bucket in template.buckets.values():
-        try:
-            s3.create_bucket(Bucket=bucket.name)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise
-        if bucket.versioned:  # deletes and overwrites keep noncurrent versions, as in AWS (no lifecycle expiry here)
-            s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
-        if bucket.cors_rules:
-            rules = [
-                {**r, "AllowedOrigins": _unique([*r["AllowedOrigins"], *extra_cors_origins])} for r in bucket.cors_rules
-            ]
-            s3.put_bucket_cors(Bucket=bucket.name, CORSConfiguration={"CORSRules": rules})
-        if bucket.notifications:
-            wanted = {"QueueConfigurations": [_queue_notification(n, template) for n in bucket.notifications]}
-            current = s3.get_bucket_notification_configuration(Bucket=bucket.name)
-            # Only when it changed: S3 (and moto) send an s3:TestEvent to the queue on every put.
-            if _comparable(current.get("QueueConfigurations")) != _comparable(wanted["QueueConfigurations"]):
-                s3.put_bucket_notification_configuration(Bucket=bucket.name, NotificationConfiguration=wanted)
-
-    for table in template.tables.values():
-        kwargs: dict[str, Any] = {
-            "TableName": table.name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": table.attribute_definitions,
-            "KeySchema": table.key_schema,
-        }
-        if table.global_secondary_indexes:
-            kwargs["GlobalSecondaryIndexes"] = [
-                {k: v for k, v in g.items() if k in ("IndexName", "KeySchema", "Projection")}
-                for g in table.global_secondary_indexes
-            ]
-        try:
-            ddb.create_table(**kwargs)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceInUseException":
-                raise
-        if table.ttl_attribute:
-            ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
-            if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-                ddb.update_time_to_live(
-                    TableName=table.name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-                )
-    return template
-
-
-def _queue_notification(n: Any, template: LocalTemplate) -> dict[str, Any]:
-    conf: dict[str, Any] = {
-        "Id": f"{n.queue_id or 'queue'}-notification",
-        "QueueArn": template.queue_arn(n.queue_id) if n.queue_id else n.queue_arn,
-        "Events": list(n.events),
-    }
-    rules = [{"Name": name, "Value": value} for name, value in (("prefix", n.prefix), ("suffix", n.suffix)) if value]
-    if rules:
-        conf["Filter"] = {"Key": {"FilterRules": rules}}
-    return conf
-
-
-def _comparable(confs: list[dict[str, Any]] | None) -> list[str]:
-    out = []
-    for c in confs or []:
-        filter_rules = c.get("Filter", {}).get("Key", {}).get("FilterRules", [])
-        rules = sorted((r["Name"].lower(), r["Value"]) for r in filter_rules)
-        out.append(json.dumps([c["QueueArn"], sorted(c["Events"]), rules]))
-    return sorted(out)
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def main() -> None:
-    """`python -m local.aws`: only the AWS endpoint (e.g. for `sam local start-api`)."""
-    import os
-
-    logging.basicConfig(level=logging.INFO)
-    port = int(os.environ.get("MOTO_PORT", "5070"))
-    server = LocalAwsServer(port=port)
-    threading.Thread(target=create_resources, args=(server.url,), daemon=True).start()
-    print(f"local AWS endpoint on {server.url}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()

@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import REGION
-from .aws import client
+from .. import REGION
+from ..aws import client
+from ..template import FunctionSpec, LocalTemplate, SqsTrigger
 from .handlers import HandlerRegistry
-from .template import FunctionSpec, LocalTemplate, SqsTrigger
 
-log = logging.getLogger("local.poller")
+log = logging.getLogger("local.runtime.poller")
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

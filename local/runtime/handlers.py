@@ -12,8 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import ACCOUNT_ID, REGION
-from .template import FunctionSpec
+from .. import ACCOUNT_ID, REGION
+from ..template import FunctionSpec
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -15,10 +15,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .aws import client
-from .template import LocalTemplate
+from ..template import LocalTemplate
+from .clients import client
 
-log = logging.getLogger("local.snapshot")
+log = logging.getLogger("local.aws.snapshot")
 
 
 def _encode(value: Any) -> Any:

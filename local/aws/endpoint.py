@@ -1,0 +1,114 @@
+"""The local AWS endpoint: moto's server app behind the middlewares that add what moto's server
+leaves out (S3 POST policies and CORS for browsers: `s3browser`; DynamoDB's per-request atomicity:
+`SerialDynamoDB`), served on a background thread.
+
+moto itself delivers S3 ObjectCreated notifications (Put, Post, Copy, multipart) to SQS and
+redrives SQS messages to the dead-letter queue (both covered by tests/local), so neither is
+reimplemented here; its S3 event lacks some fields of the real one, which `_complete_s3_events` adds.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .. import ACCESS_KEY_ID
+from ..server import BackgroundServer
+from .s3browser import S3BrowserMiddleware, WSGIApp
+
+
+def moto_app() -> WSGIApp:
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    from . import dynamo_fast
+
+    _complete_s3_events()
+    dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
+
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, remembering which backend serves a host: it matched every request's
+        host against every service's URL patterns again (about 1 ms a request)."""
+
+        @functools.lru_cache(maxsize=256)  # noqa: B019 - one dispatcher per server, hosts are few
+        def get_backend_for_host(self, host: str | None) -> Any:
+            return super().get_backend_for_host(host)
+
+    return Dispatcher(create_backend_app)
+
+
+def _complete_s3_events() -> None:
+    """Give moto's S3 event records the fields real S3 sends and moto leaves out (userIdentity,
+    requestParameters, responseElements, bucket.ownerIdentity, object.sequencer), so a strict
+    parser (e.g. Powertools' S3Model) accepts them locally. The object key stays URL-encoded as moto and S3 do."""
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+    if getattr(original, "_local_completed", False):
+        return
+
+    def complete(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        event = original(*args, **kwargs)
+        for record in event.get("Records", []):
+            record.setdefault("userIdentity", {"principalId": f"AWS:{ACCESS_KEY_ID}"})
+            record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+            record.setdefault(
+                "responseElements",
+                {"x-amz-request-id": secrets.token_hex(8).upper(), "x-amz-id-2": secrets.token_urlsafe(48)},
+            )
+            record.get("s3", {}).get("bucket", {}).setdefault("ownerIdentity", {"principalId": "A3LOCALOWNER"})
+            obj = record.get("s3", {}).get("object", {})
+            obj.setdefault("sequencer", f"{time.time_ns():016X}")
+        return event
+
+    complete._local_completed = True  # type: ignore[attr-defined]
+    notifications._get_s3_event = complete
+
+
+def _quiet_handler() -> type:
+    """moto's request handler, logging only failed requests (the pollers call SQS every second)."""
+    from moto.server import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if str(code).isdigit() and int(code) >= 400:
+                # Presigned URLs carry their signature (and credential) in the query: never log it.
+                path = getattr(self, "path", None)
+                if path and "?" in path:
+                    self.path = path.split("?", 1)[0] + "?[redacted]"
+                try:
+                    super().log_request(code, size)
+                finally:
+                    if path is not None:
+                        self.path = path
+
+    return QuietHandler
+
+
+class SerialDynamoDB:
+    """DynamoDB applies every request atomically (conditions and transactions included); moto's
+    backend does not when requests arrive on concurrent threads, so a conditional write could race
+    past its condition. The local endpoint therefore runs DynamoDB requests one at a time."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with self._lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+class LocalAwsServer(BackgroundServer):
+    """moto's server + S3BrowserMiddleware + SerialDynamoDB, threaded, in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
+        if port == 5060:
+            raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
+        app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
+        super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())
