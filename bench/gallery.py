@@ -61,6 +61,7 @@ class ViewCount:
     def as_dict(self) -> dict[str, Any]:
         return {
             "api_requests": self.api_requests,
+            "api_bytes": sum(hit.bytes for hit in self.api),
             "api_paths": sorted({hit.path for hit in self.api}),
             "rendition_requests": self.rendition_requests,
             "rendition_bytes": self.rendition_bytes,
@@ -78,9 +79,12 @@ class CountingMiddleware:
         self.app = app
         self.rendition_prefixes = rendition_prefixes
         self.hits: list[Hit] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._in_flight = 0  # requests the app is answering: their hit is recorded when the body is sent
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        with self._lock:
+            self._in_flight += 1
         status: list[int] = [0]
         content_type: list[str] = [""]
 
@@ -98,9 +102,15 @@ class CountingMiddleware:
             path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
             with self._lock:
                 self.hits.append(Hit(environ.get("REQUEST_METHOD", "GET"), path, status[0], sent, content_type[0]))
+                self._in_flight -= 1
+                self._lock.notify_all()
 
-    def take(self) -> ViewCount:
+    def take(self, timeout_s: float = 30) -> ViewCount:
+        """The hits since the last take, once every request the server is answering has finished
+        (a client may hold its whole answer before the server thread records it)."""
         with self._lock:
+            if not self._lock.wait_for(lambda: self._in_flight == 0, timeout_s):
+                raise RuntimeError(f"{self._in_flight} requests still in flight after {timeout_s} s")
             hits, self.hits = self.hits, []
         view = ViewCount()
         for hit in hits:
@@ -216,9 +226,23 @@ class Settler:
             page.wait_for_timeout(50)
 
 
-CARD_PIXELS = """() => ({dpr: devicePixelRatio, cards: [...document.querySelectorAll('#gallery .card img')]
-    .map(i => ({src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0, natural: i.naturalWidth,
-                box: i.clientWidth, boxHeight: i.clientHeight, srcset: i.hasAttribute('srcset'), sizes: i.sizes}))})"""
+# What each card's <img> drew. ``natural`` is naturalWidth, which for a srcset candidate is density-
+# corrected (a 480w candidate under sizes="172px" reports 172, whatever it holds); ``pixels`` is
+# the decoded image's own width, read from a probe <img> without srcset on the same URL (the
+# browser's memory cache answers it).
+CARD_PIXELS = """async () => {
+    const cards = await Promise.all([...document.querySelectorAll('#gallery .card img')].map(async (i) => {
+        let pixels = 0;
+        if (i.currentSrc && i.complete && i.naturalWidth > 0) {
+            const probe = new Image();
+            probe.src = i.currentSrc;
+            try { await probe.decode(); pixels = probe.naturalWidth; } catch { pixels = 0; }
+        }
+        return {src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0, natural: i.naturalWidth, pixels,
+                box: i.clientWidth, boxHeight: i.clientHeight, srcset: i.hasAttribute('srcset'), sizes: i.sizes};
+    }));
+    return {dpr: devicePixelRatio, cards};
+}"""
 
 
 @dataclass
@@ -236,7 +260,7 @@ class GalleryViews:
     @property
     def underdrawn(self) -> list[dict[str, Any]]:
         """Loaded cards drawn from fewer pixels than their CSS box x device pixel ratio."""
-        return [c for c in self.cards if c["loaded"] and c["natural"] < c["box"] * self.dpr]
+        return [c for c in self.cards if c["loaded"] and c["pixels"] < c["box"] * self.dpr]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -247,7 +271,7 @@ class GalleryViews:
             "dpr": self.dpr,
             "cards_loaded": sum(1 for c in self.cards if c["loaded"]),
             "underdrawn": len(self.underdrawn),
-            "card_pixels": [(c["natural"], c["box"]) for c in self.cards],
+            "card_pixels": [(c["pixels"], c["box"]) for c in self.cards],
         }
 
 
@@ -279,6 +303,7 @@ def measure_views(
         settler.wait(page, expected)
         first = counter.take()
         drawn = page.evaluate(CARD_PIXELS)
+        counter.take()  # the probes' requests, if the memory cache missed one: neither view's
         again = ViewCount()
         if reload:
             page.reload()
