@@ -22,7 +22,19 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats")
+SECTIONS = (
+    "renditions",
+    "memory",
+    "coldstart",
+    "readcost",
+    "payloads",
+    "e2e",
+    "ml",
+    "delivery",
+    "scale",
+    "formats",
+    "edge",
+)
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -66,6 +78,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import formats
 
         return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
+    if name == "edge":
+        from bench import edge
+
+        return edge.run(trials=5 if quick else 20, every=2 if quick else 5)
     raise ValueError(name)
 
 
@@ -161,6 +177,7 @@ def main() -> int:
             "7 ml": "ml",
             "8 delivery": "delivery",
             "9 scale": "scale",
+            "9 edge": "edge",
         }
         kept = [
             r

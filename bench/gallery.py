@@ -11,6 +11,7 @@ nothing here depends on time. Used by ``bench/delivery.py`` and by tests/browser
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -321,13 +322,40 @@ def measure_views(
 
 CARDS = 24  # one gallery page of the web page (web/js/gallery.js PAGE_SIZE)
 CHROMIUM = "/usr/bin/chromium"
+SRCSET_FIELD = re.compile(r',"srcset":\[[^\]]*\]')
+# Measured on main before issue 20 (commit c85ddb0), these 24 photos, this middleware (docs/performance.md).
+MAIN_FIRST_VIEW = {"rendition_bytes": 174_158, "api_bytes": 61_055}
+
+
+def todays_first_view(gateway: Any, api_url: str, token: str, count: int = CARDS) -> tuple[int, int]:
+    """(rendition bytes, API bytes) of a first view of the page before issue 20, on the images the
+    stack holds now: the list as that API sent it (no srcset, not compressed), /health, and each
+    card's thumbnail (the renditions that exist today are still embedded), through this middleware."""
+    counter = CountingMiddleware(gateway.app)
+    gateway.app = counter
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
+        listed = requests.get(f"{api_url}/images?limit={count}", headers=headers, timeout=30)
+        requests.get(f"{api_url}/health", timeout=30).raise_for_status()
+        for image in listed.json()["items"]:
+            requests.get(image["renditions"]["thumbnail"]["url"], timeout=30).raise_for_status()
+        view = counter.take()
+    finally:
+        gateway.app = counter.app
+    if view.rendition_requests != count or "Content-Encoding" in listed.headers:
+        raise RuntimeError(f"today's view did not come out as today's page fetched it: {view.as_dict()}")
+    srcsets = sum(len(field) for field in SRCSET_FIELD.findall(listed.text))
+    return view.rendition_bytes, sum(hit.bytes for hit in view.api) - srcsets
 
 
 def run() -> tuple[list[Any], dict[str, Any]]:
     """Rows for ``bench/delivery.py``: requests and bytes per gallery view, first view and reload,
-    in Chromium against a local stack (DELIVERY_MODE=cdn, the template's default) holding
-    ``CARDS`` ready images. Before issue 12 a view was 25 API requests (+ /health) and 24 S3 GETs,
-    the same again on every reload (new presigned URLs defeat the browser's cache)."""
+    in Chromium against a local stack (DELIVERY_MODE=cdn, the template's default) holding ``CARDS``
+    ready camera-like photos (bench/photos.py), at device pixel ratio 1 and 2, and for a browser
+    that accepts neither AVIF nor WebP. Today's first view (the page before issue 20: 256 px
+    thumbnail JPEGs and an uncompressed list without srcset) is measured again on the same photos.
+    Before issue 12 a view was 25 API requests (+ /health) and 24 S3 GETs, the same again on every
+    reload (new presigned URLs defeat the browser's cache)."""
     import logging
     import tempfile
     from pathlib import Path
@@ -342,6 +370,7 @@ def run() -> tuple[list[Any], dict[str, Any]]:
     from local.stack import LocalStack
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    user = "bench-gallery"
     with (
         tempfile.TemporaryDirectory(
             dir=ROOT / "bench" / ".work" if (ROOT / "bench" / ".work").is_dir() else None
@@ -350,18 +379,31 @@ def run() -> tuple[list[Any], dict[str, Any]]:
             port=0, moto_port=0, state_dir=Path(state), visibility_timeout=2, name_prefix="bench-gallery"
         ) as stack,
     ):
-        seed(stack.api_url, stack.token("bench-gallery"), CARDS)
+        seed_photos(stack.api_url, stack.token(user), CARDS)
+        today, today_api = todays_first_view(stack._gateway, stack.api_url, stack.token(user))
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             try:
-                views = measure_views(stack._gateway, browser, stack.api_url, "bench-gallery", CARDS)
+                views = measure_views(stack._gateway, browser, stack.api_url, user, CARDS)
+                dpr2 = measure_views(stack._gateway, browser, stack.api_url, user, CARDS, device_scale_factor=2)
+                plain = measure_views(
+                    stack._gateway,
+                    browser,
+                    stack.api_url,
+                    user,
+                    CARDS,
+                    headers={"Accept": "image/jpeg,*/*;q=0.5"},
+                    reload=False,
+                )
             finally:
                 browser.close()
     first, again = views.first, views.reload
+    api_bytes = sum(hit.bytes for hit in first.api)
+    total, today_total = first.rendition_bytes + api_bytes, today + today_api
     rows = [
         Row(
             section,
-            f"gallery view ({CARDS} cards): API requests, first view",
+            f"gallery view ({CARDS} photos): API requests, first view",
             first.api_requests,
             "",
             "<= 2 (was 26)",
@@ -369,10 +411,38 @@ def run() -> tuple[list[Any], dict[str, Any]]:
         ),
         Row(
             section,
-            "gallery view: rendition requests / bytes, first view",
-            f"{first.rendition_requests} / {first.rendition_bytes}",
-            "req / B",
-            "report",
+            "gallery first view: rendition bytes, today's page on the same photos",
+            f"{first.rendition_bytes} B vs {today} B (x{first.rendition_bytes / today:.2f})",
+            "",
+            "<= x0.6",
+            first.rendition_bytes <= 0.6 * today,
+            f"{first.rendition_requests} requests, {', '.join(sorted({h.content_type for h in first.renditions}))}",
+        ),
+        Row(
+            section,
+            "gallery first view: API + rendition bytes, today's page on the same photos",
+            f"{total} B vs {today_total} B (x{total / today_total:.2f})",
+            "",
+            "<= x0.6",
+            total <= 0.6 * today_total,
+            f"API {api_bytes} B (gzip) vs {today_api} B",
+        ),
+        Row(
+            section,
+            "cards drawn from fewer pixels than box x DPR: DPR 1 | DPR 2",
+            f"{len(views.underdrawn)} | {len(dpr2.underdrawn)}",
+            "",
+            "0 | 0",
+            not views.underdrawn and not dpr2.underdrawn,
+            f"DPR 2 first view {dpr2.first.rendition_bytes} B",
+        ),
+        Row(
+            section,
+            "a browser without AVIF/WebP: rendition types, bytes",
+            f"{', '.join(sorted({h.content_type for h in plain.first.renditions}))}, {plain.first.rendition_bytes} B",
+            "",
+            "image/jpeg",
+            {h.content_type for h in plain.first.renditions} == {"image/jpeg"},
         ),
         Row(section, "gallery reload: API requests", again.api_requests, "", "report (was 26)"),
         Row(
@@ -400,4 +470,10 @@ def run() -> tuple[list[Any], dict[str, Any]]:
             views.sized_lazy_thumbnails == len(views.thumbnails) > 0,
         ),
     ]
-    return rows, {"gallery": views.as_dict()}
+    details = {
+        "gallery": views.as_dict(),
+        "gallery_dpr2": dpr2.as_dict(),
+        "gallery_jpeg_client": plain.as_dict(),
+        "today": {"rendition_bytes": today, "api_bytes": today_api, "measured_on_main": MAIN_FIRST_VIEW},
+    }
+    return rows, details
