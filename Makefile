@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 CLIENT_VENV := .venv-openapi-client
+AWSCLI_VENV := .venv-awscli
 PORT ?= 3000
 MOTO_PORT ?= 5070
 SUB ?= dev
@@ -21,12 +22,12 @@ BUILD_DIR := .aws-sam/build
 # The SAM CLI sends usage telemetry unless told not to: never.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev sam-dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
+.PHONY: help install dev sam-dev test test-fast test-stress lint format openapi client check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pillow/requirements.txt layers/heif/requirements.txt
+$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt layers/pillow/requirements.txt layers/heif/requirements.txt clients/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -53,6 +54,13 @@ $(CLIENT_VENV)/.installed: requirements-openapi-client.txt
 	@test -x $(CLIENT_VENV)/bin/python || $(PYTHON) -m venv $(CLIENT_VENV)
 	$(CLIENT_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CLIENT_VENV)/bin/python -m pip install --quiet -r requirements-openapi-client.txt
+	@touch $@
+
+$(AWSCLI_VENV)/.installed: requirements-awscli.txt
+	@# The AWS CLI v1 pins its own botocore: a virtual environment of its own, for make bench only.
+	@test -x $(AWSCLI_VENV)/bin/python || $(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet -r requirements-awscli.txt
 	@touch $@
 
 install: $(BIN)/.installed ## create .venv with everything dev and test need
@@ -92,7 +100,7 @@ sam-dev: install $(SAM_VENV)/.installed containers ## the built functions in Lam
 token: install ## print a development token for SUB (default dev) from the running local stack
 	@curl -fsS "http://127.0.0.1:$(PORT)/_local/token?sub=$(SUB)" | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 
-lint: install ## ruff lint and format check, mypy over layers/, functions/, local/, bench/
+lint: install ## ruff lint and format check, mypy over layers/, functions/, local/, bench/, clients/python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -101,8 +109,12 @@ format: install ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-openapi: install ## regenerate the OpenAPI document from the code
+openapi: install $(CLIENT_VENV)/.installed ## regenerate the OpenAPI document from the code, and the SDK's client from it
 	$(BIN)/python scripts/gen_openapi.py
+	$(BIN)/python scripts/gen_client.py
+
+client: install $(CLIENT_VENV)/.installed ## regenerate the Python SDK's generated client (clients/python) from the OpenAPI document
+	$(BIN)/python scripts/gen_client.py
 
 validate: $(SAM_VENV)/.installed install ## sam validate --lint, cfn-lint on the template, its nested stack and its translation
 	$(SAM) validate --lint --template template.yaml
@@ -125,6 +137,7 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_openapi.py --check
+	$(BIN)/python scripts/gen_client.py --check
 	$(BIN)/python -m pytest $(XDIST) -m "not containers and not isolated" $(PYTEST_ARGS)
 	@# The container tests (and any test marked isolated) in a pytest process of their own, after the
 	@# rest: they reset moto's backends, which every local stack of a process shares, and time cold starts.
@@ -132,6 +145,11 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 
 test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
 	$(BIN)/python -m pytest $(XDIST) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+
+STRESS_RUNS ?= 3
+test-stress: install browser uppy $(CLIENT_VENV)/.installed ## the browser and e2e suites STRESS_RUNS (3) times in a row, one core kept busy by a CPU burner (not in make test)
+	$(BIN)/python scripts/stress.py --runs $(STRESS_RUNS) -- \
+	  $(BIN)/python -m pytest $(XDIST) -m "not containers and not isolated" tests/browser tests/e2e $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml
@@ -143,7 +161,7 @@ CONFIG_ENV ?= default
 deploy-web: install ## config.json from the stack outputs + sync web/ to its bucket + CloudFront invalidation (CONFIG_ENV=prod)
 	$(BIN)/python scripts/deploy_web.py --config-env $(CONFIG_ENV)
 
-bench: install ## run the benchmarks and print their figures
+bench: install $(AWSCLI_VENV)/.installed ## run the benchmarks and print their figures
 	$(BIN)/python -m bench
 
 clean: ## remove build output, caches and local state (keeps the virtual environments)

@@ -33,6 +33,8 @@ SECTIONS = (
     "delivery",
     "scale",
     "formats",
+    "clients",
+    "events",
     "edge",
 )
 
@@ -78,6 +80,14 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import formats
 
         return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
+    if name == "events":
+        from bench import events
+
+        return events.run(events=50 if quick else 200, deliveries=100 if quick else 500)
+    if name == "clients":
+        from bench import clients
+
+        return clients.run()
     if name == "edge":
         from bench import edge
 
@@ -177,6 +187,7 @@ def main() -> int:
             "7 ml": "ml",
             "8 delivery": "delivery",
             "9 scale": "scale",
+            "10 clients": "clients",
             "9 edge": "edge",
         }
         kept = [

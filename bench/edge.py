@@ -46,7 +46,7 @@ from local.stack import LocalStack
 FORMATS = {"avif": "image/avif,image/webp,*/*", "webp": "image/webp,*/*", "jpeg": "image/jpeg,*/*"}
 result = {"misses": {}, "hits": {}, "avif_every_width": {}}
 with tempfile.TemporaryDirectory() as state, LocalStack(port=0, moto_port=0, state_dir=Path(state), visibility_timeout=2, name_prefix="bench-edge") as stack:
-    from imageapi.context import edge_render_service
+    from imageapi.context_edge import edge_render_service
     from imageapi.domain.edge_request import viewer_request
     from imageapi.settings import get_settings
 

@@ -39,6 +39,7 @@ def main() -> int:
   local image API    {stack.api_url}/   (web page; API routes from template.yaml)
   local AWS (moto)   {stack.aws_url}   (S3, DynamoDB, SQS; AWS_ENDPOINT_URL)
   token for 'dev'    {stack.api_url}/_local/token?sub=dev
+  webhook inbox      {stack.inbox_url}   (register it as a webhook URL; deliveries show there)
   renditions         {stack.cdn_url or "presigned S3 URLs (DeliveryMode=s3)"}   (signed URLs in the API's resources)
   URL import to private networks: {stack.environment.get("IMPORT_ALLOW_PRIVATE_NETWORKS")}
   HEIC input: {stack.environment.get("HEIC_ENABLED")} (ENABLE_HEIC=false turns it off)

@@ -38,7 +38,11 @@ class BackgroundServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        # shutdown() waits for serve_forever to notice; a server never started would wait forever
+        # (a stack whose start failed halfway stops what it made).
+        if self._thread:
+            self._server.shutdown()
         self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+            self._thread = None

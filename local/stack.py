@@ -12,18 +12,22 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from . import REPO_ROOT
 from .aws import LocalAwsServer, client, create_resources, snapshot
-from .edge import cdn
+from .aws.s3browser import EndpointClock
+from .aws.ttl import TtlReaper
+from .edge import cdn, inbox
 from .edge.auth import LocalIssuer
 from .edge.gateway import Gateway, GatewayServer
 from .edge.throttle import StageThrottle
 from .runtime.environment import DEFAULT_AUDIENCE, local_environment
 from .runtime.handlers import HandlerRegistry
 from .runtime.poller import SqsPoller, pollers_for
+from .runtime.streams import StreamPoller, stream_pollers_for
 from .template import DEFAULT_NAME_PREFIX, LocalTemplate, load
 
 log = logging.getLogger("local.stack")
@@ -62,6 +66,10 @@ class LocalStack:
         self._aws: LocalAwsServer | None = None
         self._gateway: GatewayServer | None = None
         self._pollers: list[SqsPoller] = []
+        self.stream_pollers: list[StreamPoller] = []
+        self._ttl: TtlReaper | None = None
+        self.inbox = inbox.Inbox()
+        self.gateway: Gateway | None = None  # the routes (served with the inbox and the CDN mounted)
         self._saved_env: dict[str, str | None] = {}
         self.template: LocalTemplate | None = None
         self.issuer: LocalIssuer | None = None
@@ -88,6 +96,9 @@ class LocalStack:
                 snapshot.restore(self._aws.url, self.state_dir / "data")
 
             self.environment = local_environment(self.template, self._aws.url)
+            # Webhooks may reach the gateway's own inbox (and only that, unless
+            # IMPORT_ALLOW_PRIVATE_NETWORKS): its origins skip the address check.
+            self.environment["WEBHOOK_ALLOWED_ORIGINS"] = ",".join(origins)
             # Every local layer of every function (in-process, they share one sys.path).
             layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
             handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
@@ -104,12 +115,20 @@ class LocalStack:
             elif self._throttle:
                 self.throttle = StageThrottle.from_template(self.template)
             gateway = Gateway(self.template, handlers, self.issuer, self.root / "web", origins, throttle=self.throttle)
+            self.gateway = gateway
             # The renditions CDN's stand-in shares the gateway's origin: <img src> needs no CORS.
-            self._gateway.app = DispatcherMiddleware(gateway, {cdn.MOUNT: cdn_app}) if cdn_app else gateway
+            mounts: dict[str, Any] = {inbox.MOUNT: self.inbox}
+            if cdn_app:
+                mounts[cdn.MOUNT] = cdn_app
+            self._gateway.app = DispatcherMiddleware(gateway, mounts)
             self._gateway.start()
+            ttl_tables = [(t.name, t.ttl_attribute) for t in self.template.tables.values() if t.ttl_attribute]
+            self._ttl = TtlReaper(ttl_tables, self._aws.dynamodb.lock).start()
             if self._with_pollers:
                 self._pollers = pollers_for(self.template, handlers, self._aws.url, self._visibility_timeout)
-                for poller in self._pollers:
+                self.stream_pollers = stream_pollers_for(self.template, handlers, self._aws.url)
+                started: list[SqsPoller | StreamPoller] = [*self._pollers, *self.stream_pollers]
+                for poller in started:
                     poller.start()
         except BaseException:
             self.stop()
@@ -117,11 +136,15 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        for poller in self._pollers:  # all at once: each may be inside a long receive or handler
+        pollers: list[SqsPoller | StreamPoller] = [*self._pollers, *self.stream_pollers]
+        for poller in pollers:  # all at once: each may be inside a long receive or handler
             poller.request_stop()
-        for poller in self._pollers:
+        for poller in pollers:
             poller.stop(timeout=2.0)
-        self._pollers = []
+        self._pollers, self.stream_pollers = [], []
+        if self._ttl:
+            self._ttl.stop()
+            self._ttl = None
         if self._persist and self._aws and self.template:
             try:
                 snapshot.save(self._aws.url, self.template, self.state_dir / "data")
@@ -178,10 +201,22 @@ class LocalStack:
         return self._gateway.url
 
     @property
+    def inbox_url(self) -> str:
+        """The local webhook inbox: register it as an endpoint URL to see what an app receives."""
+        return self.api_url + inbox.MOUNT
+
+    @property
     def aws_url(self) -> str:
         if not self._aws:
             raise RuntimeError("the local stack is not running")
         return self._aws.url
+
+    @property
+    def aws_clock(self) -> EndpointClock:
+        """The local S3's clock (presigned URL and POST policy expiry): tests advance it."""
+        if not self._aws:
+            raise RuntimeError("the local stack is not running")
+        return self._aws.clock
 
     def token(self, sub: str = "dev", ttl: int = 3600) -> str:
         if not self.issuer:

@@ -1,6 +1,7 @@
-"""Read ``template.yaml`` into what the local stack needs: functions with their HttpApi routes and
-SQS triggers, and the bucket, queues and table to create in moto, with every value the functions'
-environment refers to resolved to a plain local string.
+"""Read ``template.yaml`` into what the local stack needs: functions with their HttpApi routes, SQS
+triggers and DynamoDB stream triggers, and the bucket, queues, table (with its stream), event bus
+and rules, and KMS keys to create in moto, with every value the functions' environment refers to
+resolved to a plain local string.
 
 Only the intrinsic functions the template uses are understood (Ref, GetAtt, Sub, Join, Select,
 Split, If with its Conditions); anything else is reported instead of guessed.
@@ -23,7 +24,12 @@ DEFAULT_NAME_PREFIX = "image-api-local"
 # becomes this fixed development value (long enough for any HMAC key check).
 LOCAL_SECRET_VALUE = "local-development-secret-not-for-production"  # noqa: S105 - local only
 
-_NO_VALUE = object()  # !Ref AWS::NoValue: the property is removed
+_NO_VALUE = object()
+# Resource types whose !Ref is a name given by one of their properties.
+_NAMED_BY_PROPERTY = {
+    "AWS::Events::EventBus": "Name",
+    "AWS::KMS::Alias": "AliasName",
+}  # !Ref AWS::NoValue: the property is removed
 _DYNAMIC_REF = re.compile(r"\{\{resolve:(secretsmanager|ssm|ssm-secure):[^}]*\}\}")
 _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
 
@@ -90,6 +96,19 @@ class SqsTrigger:
     batching_window_seconds: float
 
 
+@dataclass(frozen=True)
+class StreamTrigger:
+    """A DynamoDB stream event source (issue 19): read as Lambda's event source mapping reads it."""
+
+    event_id: str
+    table_id: str  # logical id of the table
+    batch_size: int
+    batching_window_seconds: float
+    report_batch_item_failures: bool
+    bisect_on_error: bool
+    filter_patterns: tuple[dict[str, Any], ...]  # FilterCriteria.Filters[].Pattern, parsed
+
+
 @dataclass
 class FunctionSpec:
     logical_id: str
@@ -101,6 +120,7 @@ class FunctionSpec:
     layer_dirs: list[Path] = field(default_factory=list)  # what Lambda would mount under /opt/python
     routes: list[HttpRoute] = field(default_factory=list)
     sqs_triggers: list[SqsTrigger] = field(default_factory=list)
+    stream_triggers: list[StreamTrigger] = field(default_factory=list)
     function_url: bool = False  # FunctionUrlConfig: invoked through a Lambda function URL (RenderFunction)
 
 
@@ -139,6 +159,37 @@ class TableSpec:
     key_schema: list[dict[str, str]]
     global_secondary_indexes: list[dict[str, Any]]
     ttl_attribute: str | None
+    stream_view_type: str | None = None  # StreamSpecification.StreamViewType
+
+
+@dataclass(frozen=True)
+class BusSpec:
+    logical_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    logical_id: str
+    name: str
+    bus_id: str | None  # logical id of the bus (None: the default bus)
+    pattern: dict[str, Any]
+    queue_ids: tuple[str, ...]  # SQS targets (logical ids)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A KMS key and the alias the functions name it by."""
+
+    logical_id: str
+    alias: str | None
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    name: str
+    generated: bool  # GenerateSecretString: the stack makes its value (else something puts it later)
 
 
 @dataclass
@@ -153,9 +204,13 @@ class LocalTemplate:
     jwt_audience: list[str]
     api_cors: dict[str, Any]  # HttpApi CorsConfiguration, resolved (AllowOrigins etc.)
     aws_url: str
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
     # HttpApi DefaultRouteSettings and RouteSettings (route key -> settings), resolved: throttling.
     api_default_route_settings: dict[str, Any] = field(default_factory=dict)
     api_route_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    buses: dict[str, BusSpec] = field(default_factory=dict)
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
+    keys: dict[str, KeySpec] = field(default_factory=dict)
 
     @property
     def routes(self) -> list[tuple[HttpRoute, FunctionSpec]]:
@@ -220,6 +275,9 @@ class _Resolver:
         local = self.names.get(name, name)
         if rtype == "AWS::SQS::Queue":
             return f"{self.aws_url}/{ACCOUNT_ID}/{local}"
+        if rtype in _NAMED_BY_PROPERTY:  # the bus by its Name, an alias by its AliasName
+            named = (self.resources[name].get("Properties") or {}).get(_NAMED_BY_PROPERTY[rtype])
+            return _to_str(self.resolve(named)) if named is not None else local
         if rtype == "AWS::SecretsManager::Secret":
             return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{local}"
         return local
@@ -229,6 +287,16 @@ class _Resolver:
             raise TemplateError(f"!GetAtt to unknown resource {name!r}")
         rtype = self.resources[name].get("Type", "")
         local = self.names.get(name, name)
+        if rtype == "AWS::DynamoDB::Table" and attr == "StreamArn":
+            # moto labels a stream with its creation time: the local stream poller finds the real
+            # ARN through DescribeTable; this value only names the table.
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{local}/stream/local"
+        if rtype == "AWS::Events::EventBus" and attr == "Arn":
+            return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{self.ref(name)}"
+        if rtype == "AWS::Events::Rule" and attr == "Arn":
+            return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{local}"
+        if rtype == "AWS::KMS::Key" and attr == "Arn":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{local}"
         arns = {
             "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{local}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{local}",
@@ -420,6 +488,10 @@ def load(
     buckets: dict[str, BucketSpec] = {}
     queues: dict[str, QueueSpec] = {}
     tables: dict[str, TableSpec] = {}
+    buses: dict[str, BusSpec] = {}
+    rules: dict[str, RuleSpec] = {}
+    keys: dict[str, KeySpec] = {}
+    secrets: dict[str, SecretSpec] = {}
     for lid, res in resources.items():
         rtype, props = res.get("Type"), res.get("Properties") or {}
         if not resolver.active(res):
@@ -432,6 +504,18 @@ def load(
             queues[lid] = _queue(lid, names[lid], props)
         elif rtype == "AWS::DynamoDB::Table":
             tables[lid] = _table(lid, names[lid], props)
+        elif rtype == "AWS::Events::EventBus":
+            buses[lid] = BusSpec(lid, _to_str(resolver.ref(lid)))
+        elif rtype == "AWS::Events::Rule":
+            rules[lid] = _rule(lid, names.get(lid, f"{name_prefix}-{lid}"), props, resolver)
+        elif rtype == "AWS::KMS::Key":
+            keys.setdefault(lid, KeySpec(lid, None))
+        elif rtype == "AWS::KMS::Alias":
+            key_id = _logical_id_of(props.get("TargetKeyId"))
+            if key_id:
+                keys[key_id] = KeySpec(key_id, _to_str(resolver.ref(lid)))
+        elif rtype == "AWS::SecretsManager::Secret":
+            secrets[lid] = SecretSpec(lid, names[lid], generated="GenerateSecretString" in props)
 
     return LocalTemplate(
         path=path,
@@ -441,11 +525,15 @@ def load(
         buckets=buckets,
         queues=queues,
         tables=tables,
+        buses=buses,
+        rules=rules,
+        keys=keys,
         jwt_audience=jwt_audience,
         api_cors=api_cors,
         aws_url=aws_url.rstrip("/"),
         api_default_route_settings=default_route_settings,
         api_route_settings=route_settings,
+        secrets=secrets,
     )
 
 
@@ -492,6 +580,22 @@ def _function(
                     path=eprops.get("Path", "$default"),
                     protected=protected,
                     event_id=event_id,
+                )
+            )
+        elif etype == "DynamoDB":
+            table_id = _logical_id_of(eprops.get("Stream"))
+            if not table_id:
+                raise TemplateError(f"{lid}.{event_id}: DynamoDB Stream must be a table's StreamArn")
+            filters = ((eprops.get("FilterCriteria") or {}).get("Filters")) or []
+            spec.stream_triggers.append(
+                StreamTrigger(
+                    event_id=event_id,
+                    table_id=table_id,
+                    batch_size=int(eprops.get("BatchSize", 100)),
+                    batching_window_seconds=float(eprops.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures" in (eprops.get("FunctionResponseTypes") or []),
+                    bisect_on_error=bool(eprops.get("BisectBatchOnFunctionError", False)),
+                    filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters),
                 )
             )
         elif etype == "SQS":
@@ -590,4 +694,23 @@ def _table(lid: str, name: str, props: dict[str, Any]) -> TableSpec:
         key_schema=props.get("KeySchema") or [],
         global_secondary_indexes=props.get("GlobalSecondaryIndexes") or [],
         ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled", True) else None,
+        stream_view_type=(props.get("StreamSpecification") or {}).get("StreamViewType"),
+    )
+
+
+def _rule(lid: str, name: str, props: dict[str, Any], resolver: _Resolver) -> RuleSpec:
+    pattern = resolver.resolve(props.get("EventPattern") or {})
+    queue_ids = []
+    for target in props.get("Targets") or []:
+        target_id = _logical_id_of(target.get("Arn"))
+        if target_id and resolver.resources.get(target_id, {}).get("Type") == "AWS::SQS::Queue":
+            queue_ids.append(target_id)
+        else:
+            raise TemplateError(f"{lid}: only SQS queues of the template are local rule targets")
+    return RuleSpec(
+        logical_id=lid,
+        name=name,
+        bus_id=_logical_id_of(props.get("EventBusName")),
+        pattern=pattern if isinstance(pattern, dict) else json.loads(pattern),
+        queue_ids=tuple(queue_ids),
     )

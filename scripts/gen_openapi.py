@@ -77,14 +77,14 @@ PROBLEM_SCHEMA = {
     "additionalProperties": True,
 }
 ERROR_DESCRIPTIONS = {
-    400: "Malformed request (body not JSON, malformed multipart, bad cursor, refused source URL)",
+    400: "Malformed request (body not JSON, malformed multipart, bad cursor, refused source or webhook URL)",
     401: "Missing or invalid bearer token",
-    404: "Unknown image id, or another owner's (indistinguishable)",
-    409: "The image is not ready (pending) or was rejected (with rejection_reason)",
+    404: "Unknown image, webhook or delivery id, or another owner's (indistinguishable)",
+    409: "The image is not ready (pending) or was rejected (with rejection_reason); the webhook is disabled",
     413: "Too large",
     415: "Unsupported media type",
     422: "Validation failed (errors lists the fields)",
-    429: "Throttled, over quota, or the image's rendition cap is reached",
+    429: "Throttled, over quota (images, webhook endpoints), or the image's rendition cap is reached",
     500: "A bug on our side",
     502: "The source URL failed",
     504: "The source URL timed out",
@@ -103,6 +103,15 @@ ROUTE_ERRORS: dict[tuple[str, str], list[int]] = {
     ("get", "/analyse_image"): [404, 409, 422],
     ("get", "/images/{image_id}/download"): [404, 409, 422],
     ("post", "/images/{image_id}/predictions"): [400, 404, 409, 422],
+    ("post", "/webhooks"): [400, 422],
+    ("get", "/webhooks/{webhook_id}"): [404],
+    ("patch", "/webhooks/{webhook_id}"): [400, 404, 422],
+    ("delete", "/webhooks/{webhook_id}"): [404],
+    ("post", "/webhooks/{webhook_id}/rotate-secret"): [404],
+    ("post", "/webhooks/{webhook_id}/test"): [404, 409],
+    ("get", "/webhooks/{webhook_id}/deliveries"): [400, 404, 422],
+    ("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): [404, 409],
+    ("post", "/webhooks/{webhook_id}/recover"): [400, 404, 409, 422],
 }
 _SIDE = {"type": "integer", "minimum": 1, "maximum": 4096}
 _DIRECT_FORM = {
@@ -203,6 +212,7 @@ def document_bodiless_responses(schema: dict) -> None:
     JSON body: 204 after a delete, the download redirect, the Swagger UI page."""
     paths = schema["paths"]
     paths["/images/{image_id}"]["delete"]["responses"]["204"] = {"description": "Deleted"}
+    paths["/webhooks/{webhook_id}"]["delete"]["responses"]["204"] = {"description": "Deleted"}
     paths["/images/{image_id}/download"]["get"]["responses"]["302"] = {
         "description": "Redirect to a presigned S3 URL",
         "headers": {"Location": {"description": "the presigned S3 GET", "schema": {"type": "string"}}},
@@ -262,6 +272,16 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("post", "/upload_image"): ("uploadImageCompat", "compatibility"),
     ("get", "/analyse_image"): ("analyseImageCompat", "compatibility"),
     ("get", "/list_images"): ("listImagesCompat", "compatibility"),
+    ("post", "/webhooks"): ("createWebhook", "webhooks"),
+    ("get", "/webhooks"): ("listWebhooks", "webhooks"),
+    ("get", "/webhooks/{webhook_id}"): ("getWebhook", "webhooks"),
+    ("patch", "/webhooks/{webhook_id}"): ("updateWebhook", "webhooks"),
+    ("delete", "/webhooks/{webhook_id}"): ("deleteWebhook", "webhooks"),
+    ("post", "/webhooks/{webhook_id}/rotate-secret"): ("rotateWebhookSecret", "webhooks"),
+    ("post", "/webhooks/{webhook_id}/test"): ("sendWebhookTest", "webhooks"),
+    ("get", "/webhooks/{webhook_id}/deliveries"): ("listWebhookDeliveries", "webhooks"),
+    ("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): ("redeliverWebhookDelivery", "webhooks"),
+    ("post", "/webhooks/{webhook_id}/recover"): ("recoverWebhookDeliveries", "webhooks"),
     ("get", "/health"): ("getHealth", "service"),
     ("get", "/openapi.json"): ("getOpenapiDocument", "service"),
     ("get", "/docs"): ("getDocs", "service"),
@@ -270,12 +290,13 @@ TAGS = [
     {"name": "images", "description": "Upload, list, read, change, delete and download images (SPEC §3.2-3.6)"},
     {"name": "predictions", "description": "Machine-learning inference on a stored image (SPEC §3.7)"},
     {"name": "compatibility", "description": "Flat RPC-style routes over the same domain code (SPEC §3.8)"},
+    {"name": "webhooks", "description": "Signed webhooks of the images' lifecycle events (SPEC §3.11)"},
     {"name": "service", "description": "Health, this document and its Swagger UI (SPEC §3.9)"},
 ]
 # A list cursor: base64url(JSON) "." base64url(16-byte HMAC) (imageapi.domain.cursors). Its shape
 # is public; its signature is not something a schema can state: a cursor this API did not issue for
 # this owner and query is a 400.
-CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22})?$"  # empty: the first page
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}\.[0-9a-f]{8})?$"  # empty: the first page
 
 
 def _derived_name(method: str, path: str) -> tuple[str, str]:

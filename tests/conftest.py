@@ -4,8 +4,11 @@ environment that points boto3 at it. Nothing here mocks our own code."""
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from tests.harness import scheduling
 
 # The shared harness (tests/harness): fixtures every suite may use.
 pytest_plugins = ["tests.harness.usecases"]
@@ -17,20 +20,21 @@ KINDS = {"unit", "integration", "e2e", "browser", "template", "local", "containe
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        parts = item.path.relative_to(config.rootpath).parts
+        path = item.path.relative_to(config.rootpath)
+        parts = path.parts
         if len(parts) > 1 and parts[0] == "tests" and parts[1] in KINDS:
             item.add_marker(parts[1])
-        # pytest-xdist with --dist loadgroup (make test, make test-fast): an e2e module's tests
-        # share a stack and what it ingested, so they stay on one worker; the browser suite
-        # shares one stack and one Chromium, so it stays together too. Everything else is
-        # spread test by test.
-        if "browser" in parts:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif "containers" in parts:
-            # One Docker engine per session: a second worker would start a second private one.
-            item.add_marker(pytest.mark.xdist_group("containers"))
-        elif "e2e" in parts:
-            item.add_marker(pytest.mark.xdist_group("/".join(parts)))
+        # pytest-xdist with --dist loadgroup (make test, make test-fast): the groups that stay on
+        # one worker (tests/harness/scheduling.py); everything else is spread test by test.
+        group = scheduling.group_of(path.as_posix())
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups decided from the test's path (pytest 9.2 loses xdist's)."""
+    return scheduling.scheduler(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 LOCAL_ENV = {

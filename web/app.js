@@ -6,6 +6,7 @@ import { Messages } from "./js/messages.js";
 import { Gallery } from "./js/gallery.js";
 import { Tasks } from "./js/tasks.js";
 import { Trash } from "./js/trash.js";
+import { Webhooks } from "./js/webhooks.js";
 import { acceptAttribute, describeTypes, loadFileTypes } from "./js/upload.js";
 import { Viewer } from "./js/viewer.js";
 import { debounce, formatBytes, parseResize, titleFromFilename, titleFromUrl, validateTitle } from "./js/util.js";
@@ -213,6 +214,7 @@ async function main() {
   });
   const tasks = new Tasks({ api, messages, gallery, list: $("#activity"), wrap: $("#activity-wrap") });
   const trash = new Trash({ api, messages, gallery });
+  new Webhooks({ api, messages });
   const realViewer = new Viewer({ api, messages, gallery, onDeleted: (image) => trash.deleted(image) });
   viewer.open = (id, opener) => realViewer.open(id, opener);
 

@@ -3,13 +3,19 @@ They call the same domain code as the resource routes; nothing here is a second 
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from imageapi.context import image_service
 from imageapi.domain.models import CompatImageId, CreatedUpload, DuplicateImage
 from imageapi.http import uploads
-from imageapi.http.api import build_resolver, current_owner, json_response, lambda_entry, media_type, parse_json_body
+from imageapi.http.api import (
+    Query,
+    Response,
+    build_resolver,
+    current_owner,
+    json_response,
+    lambda_entry,
+    media_type,
+    parse_json_body,
+)
 
 app = build_resolver()
 

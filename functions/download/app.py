@@ -6,13 +6,18 @@ response. Pillow is imported only on a transform's first render."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from imageapi.context import image_service
 from imageapi.domain.formats import negotiate
 from imageapi.domain.models import DownloadLink, Fit, OutputFormat, Transform, Variant
-from imageapi.http.api import SECURITY_HEADERS, build_resolver, current_owner, json_response, lambda_entry
+from imageapi.http.api import (
+    SECURITY_HEADERS,
+    Query,
+    Response,
+    build_resolver,
+    current_owner,
+    json_response,
+    lambda_entry,
+)
 
 app = build_resolver()
 

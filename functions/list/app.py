@@ -2,11 +2,9 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from imageapi.context import image_service, trash_service
 from imageapi.domain.models import ImagePage, ImageStatus
-from imageapi.http.api import build_resolver, current_owner, lambda_entry
+from imageapi.http.api import Query, build_resolver, current_owner, lambda_entry
 
 app = build_resolver()
 

@@ -9,12 +9,10 @@ import json
 from importlib import resources
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from imageapi import __version__
 from imageapi.domain.formats import extension_types
 from imageapi.domain.health import Health, PublicLimits
-from imageapi.http.api import SECURITY_HEADERS, build_resolver, lambda_entry
+from imageapi.http.api import SECURITY_HEADERS, Response, build_resolver, lambda_entry
 from imageapi.settings import get_settings
 
 app = build_resolver()
@@ -48,6 +46,7 @@ def health() -> Health:
             "direct-upload": settings.rate_limit_direct_uploads,
             "transform": settings.rate_limit_transforms,
             "prediction": settings.rate_limit_predictions,
+            "webhooks": settings.rate_limit_webhooks,
         },
         rate_limit_window_seconds=settings.rate_limit_window_seconds,
         edge_widths=list(settings.edge_widths),

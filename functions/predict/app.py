@@ -7,12 +7,11 @@ image, task and model version and answered again without re-running the model.
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict
 
 from imageapi.context import prediction_service
 from imageapi.domain.predictions import PredictionResult, Task
-from imageapi.http.api import build_resolver, current_owner, lambda_entry
+from imageapi.http.api import Body, build_resolver, current_owner, lambda_entry
 
 app = build_resolver()
 

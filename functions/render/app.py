@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imageapi.context import edge_render_service
+from imageapi.context_edge import edge_render_service
 from imageapi.http.api import logger, metrics, tracer
 from imageapi.http.edge import fill_key, handle
 

@@ -1,12 +1,10 @@
 """POST /images: create an image three ways (SPEC §3.2): a presigned upload form (JSON),
 import from a URL (JSON with source_url), or a small direct upload (multipart or image/*)."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from imageapi.context import image_service
 from imageapi.domain.models import CreatedUpload, DuplicateImage, ImageOut
 from imageapi.http import uploads
-from imageapi.http.api import build_resolver, current_owner, json_response, lambda_entry
+from imageapi.http.api import Response, build_resolver, current_owner, json_response, lambda_entry
 
 app = build_resolver()
 

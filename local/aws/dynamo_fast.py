@@ -388,6 +388,9 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     undo: list[tuple[Any, Any, Any, Any]] = []  # (table, hash, range, the item before or None)
+    # A table's stream records before the transaction: a cancelled one leaves none (no event
+    # for a change that never committed, issue 19), as moto's own copy-and-restore does.
+    streams: dict[int, tuple[Any, int]] = {}
 
     def remember(table_name: str, key: dict[str, Any]) -> None:
         table = self.tables.get(table_name)
@@ -395,10 +398,15 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             return
         hash_dt = DynamoType(key[table.hash_key_attr])
         range_dt = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+        shard = getattr(table, "stream_shard", None)
+        if shard is not None:
+            streams.setdefault(id(table), (shard, len(shard.items)))
         before = table.get_item(hash_dt, range_dt) if (range_dt is not None or not table.range_key_attr) else None
         undo.append((table, hash_dt, range_dt, copy.deepcopy(before)))
 
     def rollback() -> None:
+        for shard, length in streams.values():
+            del shard.items[length:]
         for table, hash_dt, range_dt, before in reversed(undo):
             if range_dt is None:
                 if before is None:

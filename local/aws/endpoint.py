@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import ACCESS_KEY_ID
 from ..server import BackgroundServer
-from .s3browser import S3BrowserMiddleware, WSGIApp
+from .s3browser import EndpointClock, S3BrowserMiddleware, WSGIApp
 
 
 def moto_app() -> WSGIApp:
@@ -27,6 +27,7 @@ def moto_app() -> WSGIApp:
     from . import dynamo_fast
 
     _complete_s3_events()
+    _forget_used_shard_iterators()
     dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
 
     class Dispatcher(DomainDispatcherApplication):
@@ -68,6 +69,25 @@ def _complete_s3_events() -> None:
     notifications._get_s3_event = complete
 
 
+def _forget_used_shard_iterators() -> None:
+    """moto keeps every shard iterator it ever handed out (each GetRecords makes a new one), so a
+    stream poller asking several times a second would grow its memory without end. The local
+    pollers never reuse an iterator: moto forgets one once its records were read."""
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original = DynamoDBStreamsBackend.get_records
+    if getattr(original, "_local_forgets", False):
+        return
+
+    def get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        result = original(self, iterator_arn, limit)
+        self.shard_iterators.pop(iterator_arn, None)
+        return result
+
+    get_records._local_forgets = True  # type: ignore[attr-defined]
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
+
+
 def _quiet_handler() -> type:
     """moto's request handler, logging only failed requests (the pollers call SQS every second)."""
     from moto.server import MotoRequestHandler
@@ -95,11 +115,11 @@ class SerialDynamoDB:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # also held by the TTL reaper (ttl.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with self._lock:
+            with self.lock:
                 return list(self.app(environ, start_response))
         return self.app(environ, start_response)
 
@@ -110,5 +130,7 @@ class LocalAwsServer(BackgroundServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 5070, credentials: Mapping[str, str] | None = None) -> None:
         if port == 5060:
             raise ValueError("port 5060 is refused by browsers (SIP); use another MOTO_PORT")
-        app = S3BrowserMiddleware(SerialDynamoDB(moto_app()), credentials)
+        self.clock = EndpointClock()  # expiry checks; tests move it forward instead of waiting
+        self.dynamodb = SerialDynamoDB(moto_app())
+        app = S3BrowserMiddleware(self.dynamodb, credentials, self.clock)
         super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())

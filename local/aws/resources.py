@@ -1,9 +1,13 @@
 """`create_resources`: creates what template.yaml declares on the local AWS endpoint (bucket with
-versioning, CORS and notifications; queues with redrive; the table with its GSIs and TTL)."""
+versioning, CORS and notifications; queues with redrive; the table with its GSIs, TTL and stream;
+the event bus with its rules and their SQS targets, which moto's EventBridge delivers to on
+PutEvents; KMS keys under their aliases; generated secrets)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +30,14 @@ def create_resources(
         from ..template import load
 
         template = load(REPO_ROOT / "template.yaml", aws_url=endpoint_url)
-    sqs, s3, ddb = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb"))
+    sqs, s3, ddb, sm = (client(s, endpoint_url) for s in ("sqs", "s3", "dynamodb", "secretsmanager"))
+
+    for secret in template.secrets.values():
+        # GenerateSecretString, as CloudFormation does it: a random value made once, kept on
+        # later starts (the compose volume restores it; cursors signed before a restart still verify).
+        if secret.generated:
+            with contextlib.suppress(sm.exceptions.ResourceExistsException):
+                sm.create_secret(Name=secret.name, SecretString=secrets.token_urlsafe(36))
 
     # Dead-letter queues first: a redrive policy names an existing queue's ARN.
     for spec in sorted(template.queues.values(), key=lambda q: q.dlq_id is not None):
@@ -75,11 +86,17 @@ def create_resources(
                 {k: v for k, v in g.items() if k in ("IndexName", "KeySchema", "Projection")}
                 for g in table.global_secondary_indexes
             ]
+        stream = {"StreamEnabled": True, "StreamViewType": table.stream_view_type} if table.stream_view_type else None
+        if stream:
+            kwargs["StreamSpecification"] = stream
         try:
             ddb.create_table(**kwargs)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceInUseException":
                 raise
+            described = ddb.describe_table(TableName=table.name)["Table"]
+            if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
+                ddb.update_table(TableName=table.name, StreamSpecification=stream)
         if table.ttl_attribute:
             ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
             if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
@@ -87,7 +104,43 @@ def create_resources(
                     TableName=table.name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
+    _create_buses(endpoint_url, template)
+    _create_keys(endpoint_url, template)
     return template
+
+
+def _create_buses(endpoint_url: str, template: LocalTemplate) -> None:
+    """The event buses and their rules; moto's EventBridge delivers matching events to SQS targets
+    on PutEvents (tests/local/test_local_streams.py)."""
+    if not template.buses and not template.rules:
+        return
+    events = client("events", endpoint_url)
+    for bus in template.buses.values():
+        try:
+            events.create_event_bus(Name=bus.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+    for rule in template.rules.values():
+        bus_name = template.buses[rule.bus_id].name if rule.bus_id else "default"
+        events.put_rule(Name=rule.name, EventBusName=bus_name, EventPattern=json.dumps(rule.pattern), State="ENABLED")
+        targets = [{"Id": queue_id, "Arn": template.queue_arn(queue_id)} for queue_id in rule.queue_ids]
+        if targets:
+            events.put_targets(Rule=rule.name, EventBusName=bus_name, Targets=targets)
+
+
+def _create_keys(endpoint_url: str, template: LocalTemplate) -> None:
+    """A symmetric KMS key under each alias the template gives one (the functions name keys by alias)."""
+    aliased = [key for key in template.keys.values() if key.alias]
+    if not aliased:
+        return
+    kms = client("kms", endpoint_url)
+    existing = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    for key in aliased:
+        if key.alias in existing:
+            continue
+        key_id = kms.create_key(Description=f"local {key.logical_id}")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=key.alias, TargetKeyId=key_id)
 
 
 def _queue_notification(n: Any, template: LocalTemplate) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -20,12 +21,29 @@ _BUCKET_POST = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/?$")
 _FIRST_SEGMENT = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/|$)")
 
 
+class EndpointClock:
+    """The local S3's idea of now: real time plus an offset a test can move forward, so expiry
+    (presigned URLs, POST policies) is checked on a settable clock instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.offset_seconds = 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset_seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.offset_seconds += seconds
+
+
 class S3BrowserMiddleware:
     """Enforces POST policies on form uploads and answers S3 CORS for browser requests."""
 
-    def __init__(self, app: WSGIApp, credentials: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, app: WSGIApp, credentials: Mapping[str, str] | None = None, clock: EndpointClock | None = None
+    ) -> None:
         self.app = app
         self.credentials = dict(credentials or {ACCESS_KEY_ID: SECRET_ACCESS_KEY})
+        self.clock = clock or EndpointClock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -41,7 +59,7 @@ class S3BrowserMiddleware:
             cors = self._cors_headers(bucket, origin, environ["REQUEST_METHOD"])
 
         if bucket and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            expired = _presigned_expiry_error(environ.get("QUERY_STRING", ""))
+            expired = _presigned_expiry_error(environ.get("QUERY_STRING", ""), self.clock.now())
             if expired is not None:
                 return _respond(
                     start_response, expired.status, [("Content-Type", "application/xml"), *cors], expired.xml()
@@ -80,7 +98,7 @@ class S3BrowserMiddleware:
         # moto parses the form again: hand it the same bytes.
         environ["wsgi.input"] = io.BytesIO(body)
         form = parse_form(body, environ["CONTENT_TYPE"])
-        check_post(form, bucket, self.credentials)
+        check_post(form, bucket, self.credentials, now=self.clock.now())
         return form
 
     def _post_object(
@@ -240,14 +258,12 @@ class S3BrowserMiddleware:
         return _respond(start_response, 200, self._rule_headers(rule, origin, method, requested), b"")
 
 
-def _presigned_expiry_error(query: str) -> S3Error | None:
+def _presigned_expiry_error(query: str, now: datetime) -> S3Error | None:
     """S3 refuses a presigned request after its expiry (SigV4: X-Amz-Date + X-Amz-Expires; SigV2:
     Expires); moto does not check, so the local endpoint does, with S3's own error."""
-    from datetime import UTC, datetime
     from urllib.parse import parse_qs
 
     params = {k: v[0] for k, v in parse_qs(query).items()}
-    now = datetime.now(UTC)
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     if "Signature" in params and "Expires" in params:  # SigV2 query auth: Expires is an epoch
         try:

@@ -49,11 +49,13 @@ from werkzeug.wrappers import Request, Response
 from .. import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
 from ..aws import LocalAwsServer, client, create_resources
 from ..aws.endpoint import _quiet_handler
-from ..edge import cdn
+from ..aws.ttl import TtlReaper
+from ..edge import cdn, inbox
 from ..edge.auth import AuthError, LocalIssuer
 from ..edge.gateway import Gateway, GatewayServer, problem, unauthorized
 from ..runtime.environment import DEFAULT_AUDIENCE, local_environment
 from ..runtime.poller import SqsPoller, pollers_for
+from ..runtime.streams import StreamPoller, stream_pollers_for
 from ..server import BackgroundServer
 from ..template import FunctionSpec, LocalTemplate, load
 from .engine import DockerEngine
@@ -262,6 +264,11 @@ class FrontDoor(Gateway):
         return data
 
 
+def _not_found(environ: dict[str, Any], start_response: Any) -> Any:
+    """The inbox bridge serves the inbox only."""
+    return problem(404, "not-found", "Not found", "only the webhook inbox is served here")(environ, start_response)
+
+
 class SamDev:
     """Everything `make sam-dev` runs; `with SamDev() as dev: dev.api_url ...` in tests."""
 
@@ -284,6 +291,11 @@ class SamDev:
         self._front: GatewayServer | None = None
         self._sam: list[SamLocal] = []
         self._pollers: list[SqsPoller] = []
+        self._stream_pollers: list[StreamPoller] = []
+        self._ttl: TtlReaper | None = None
+        self._inbox_bridge: BackgroundServer | None = None
+        self.inbox = inbox.Inbox()
+        self.container_inbox_url = ""
         self._work = Path(tempfile.mkdtemp(prefix="sia-samdev-"))
         self.template: LocalTemplate | None = None
         self.issuer: LocalIssuer | None = None
@@ -313,6 +325,16 @@ class SamDev:
             # Renditions through the CDN stand-in on the front door, as `make dev` serves them; its
             # key goes into the local Secrets Manager, which the containers read at the bridge address.
             self.cdn = self._local_cdn()
+            # The webhook inbox, where containers reach it (the bridge) and the browser sees it
+            # (the front door); webhooks may reach that origin whatever IMPORT_ALLOW_PRIVATE_NETWORKS.
+            self._inbox_bridge = BackgroundServer(
+                DispatcherMiddleware(_not_found, {inbox.MOUNT: self.inbox}),
+                gateway_ip,
+                self._front.port,
+                name="local-inbox-bridge",
+            )
+            self.container_inbox_url = f"http://{gateway_ip}:{self._front.port}{inbox.MOUNT}"
+            self.environment["WEBHOOK_ALLOWED_ORIGINS"] = f"http://{gateway_ip}:{self._front.port}"
             env_vars = write_env_vars(self._work / "env.json", self.environment)
             sam_log = self.state_dir / "sam-local.log"
             self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -336,12 +358,19 @@ class SamDev:
                 REPO_ROOT / "web",
                 origins,
             )
-            self._front.app = DispatcherMiddleware(front, {cdn.MOUNT: self.cdn})
+            self._front.app = DispatcherMiddleware(front, {inbox.MOUNT: self.inbox, cdn.MOUNT: self.cdn})
             self._front.start()
+            self._inbox_bridge.start()
             # A message stays invisible while its batch runs in a (possibly cold) container.
             timeout = max((fn.timeout_s for fn in self.template.functions.values() if fn.sqs_triggers), default=30)
             self._pollers = pollers_for(self.template, invoker, self._aws.url, visibility_timeout=timeout + 30)  # type: ignore[arg-type]
-            for poller in self._pollers:
+            # The table's stream, read as the event source mapping reads it, invokes the publisher
+            # in its container; DynamoDB's TTL as the local stack runs it.
+            self._stream_pollers = stream_pollers_for(self.template, invoker, self._aws.url)
+            ttl_tables = [(t.name, t.ttl_attribute) for t in self.template.tables.values() if t.ttl_attribute]
+            self._ttl = TtlReaper(ttl_tables, self._aws.dynamodb.lock).start()
+            started: list[SqsPoller | StreamPoller] = [*self._pollers, *self._stream_pollers]
+            for poller in started:
                 poller.start()
         except BaseException:
             self.stop()
@@ -383,19 +412,24 @@ class SamDev:
         return render
 
     def stop(self) -> None:
-        for poller in self._pollers:
+        pollers: list[SqsPoller | StreamPoller] = [*self._pollers, *self._stream_pollers]
+        for poller in pollers:
             poller.request_stop()
-        for poller in self._pollers:
+        for poller in pollers:
             poller.stop(timeout=2.0)
-        self._pollers = []
+        self._pollers, self._stream_pollers = [], []
+        if self._ttl is not None:
+            self._ttl.stop()
+            self._ttl = None
         for process in self._sam:
             process.stop()
         self._sam = []
         if self.build is not None and self.build.engine.private:
             self.build.engine.remove_containers("sam.cli.container.type=lambda")
-        for server in (self._front, self._aws_bridge, self._aws):
+        for server in (self._inbox_bridge, self._front, self._aws_bridge, self._aws):
             if server is not None:
                 server.stop()
+        self._inbox_bridge = None
         self._front = self._aws_bridge = self._aws = None
         if self._own_engine is not None:
             self._own_engine.stop()
@@ -454,6 +488,7 @@ def main() -> int:
   local AWS (moto)       {dev.aws_url}   (containers: {dev.container_aws_url})
   sam local start-api    {dev.start_api_url}   (behind the page's front door, which checks tokens)
   token for 'dev'        {dev.api_url}/_local/token?sub=dev
+  webhook inbox          {dev.api_url}/_local/inbox   (register {dev.container_inbox_url}: containers reach it there)
   sam local log          {dev.state_dir / "sam-local.log"}
 
   export TOKEN={dev.token("dev")}

@@ -45,6 +45,8 @@ def local_environment(
             "AWS_XRAY_SDK_ENABLED": "false",
             "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
             "IMPORT_ALLOW_PRIVATE_NETWORKS": caller_env.get("IMPORT_ALLOW_PRIVATE_NETWORKS", "false"),
+            # Webhook endpoints may be plain http locally (receivers on 127.0.0.1); https only in AWS.
+            "WEBHOOK_ALLOW_HTTP": "true",
         }
     )
     env.setdefault("POWERTOOLS_SERVICE_NAME", "image-api")

@@ -39,7 +39,12 @@ class LambdaContext:
 
 class HandlerRegistry:
     """Imports each function's handler module on first use, under a unique module name (every
-    function's file is called app.py), with the layers' directories on sys.path."""
+    function's file is called app.py), with the layers' directories on sys.path.
+
+    Like Lambda, an instance of a handler module (a "container": its resolver, its module state)
+    serves one invocation at a time; concurrent invocations of a function get instances of their
+    own, loaded on demand and reused. (Powertools' resolver keeps the current event on itself, so
+    two requests in one instance at once would read each other's routes and parameters.)"""
 
     def __init__(self, layer_dirs: Iterable[Path] = ()) -> None:
         for directory in reversed([str(d) for d in layer_dirs if Path(d).is_dir()]):
@@ -47,20 +52,46 @@ class HandlerRegistry:
                 sys.path.insert(0, directory)
         self._lock = threading.Lock()
         self._handlers: dict[str, Handler] = {}
+        self._idle: dict[str, list[Handler]] = {}
+        self._instances: dict[str, int] = {}
 
     def get(self, fn: FunctionSpec) -> Handler:
-        with self._lock:  # one import per function, even under concurrent first requests
-            if fn.logical_id not in self._handlers:
-                self._handlers[fn.logical_id] = self._load(fn)
-            return self._handlers[fn.logical_id]
+        """The function's first instance (loaded once, even under concurrent first requests)."""
+        with self._lock:
+            return self._first(fn)
+
+    def _first(self, fn: FunctionSpec) -> Handler:
+        if fn.logical_id not in self._handlers:
+            self._handlers[fn.logical_id] = self._load(fn)
+            self._instances[fn.logical_id] = 1
+            self._idle.setdefault(fn.logical_id, []).append(self._handlers[fn.logical_id])
+        return self._handlers[fn.logical_id]
+
+    def _checkout(self, fn: FunctionSpec) -> Handler:
+        with self._lock:
+            self._first(fn)
+            idle = self._idle[fn.logical_id]
+            if idle:
+                return idle.pop()
+            self._instances[fn.logical_id] += 1
+            return self._load(fn, self._instances[fn.logical_id])
+
+    def _checkin(self, fn: FunctionSpec, handler: Handler) -> None:
+        with self._lock:
+            self._idle[fn.logical_id].append(handler)
+
+    def instances(self, fn: FunctionSpec) -> int:
+        """How many instances of the function were loaded (the most invocations it had at once)."""
+        with self._lock:
+            return self._instances.get(fn.logical_id, 0)
 
     @staticmethod
-    def _load(fn: FunctionSpec) -> Handler:
+    def _load(fn: FunctionSpec, instance: int = 1) -> Handler:
         module_path, _, attr = fn.handler.rpartition(".")
         file = fn.code_dir / (module_path.replace(".", "/") + ".py")
         if not file.is_file():
             raise FileNotFoundError(f"{fn.logical_id}: handler module {file} does not exist")
-        name = f"_local_fn_{fn.logical_id}"
+        name = f"_local_fn_{fn.logical_id}" + (f"_{instance}" if instance > 1 else "")
         spec = importlib.util.spec_from_file_location(name, file)
         assert spec and spec.loader
         module: ModuleType = importlib.util.module_from_spec(spec)
@@ -76,4 +107,8 @@ class HandlerRegistry:
         return handler
 
     def invoke(self, fn: FunctionSpec, event: dict[str, Any]) -> Any:
-        return self.get(fn)(event, LambdaContext(fn))
+        handler = self._checkout(fn)
+        try:
+            return handler(event, LambdaContext(fn))
+        finally:
+            self._checkin(fn, handler)

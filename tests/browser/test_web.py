@@ -15,6 +15,12 @@ from .conftest import MAX_UPLOAD_BYTES, jpeg_bytes, noise_jpeg_bytes, png_bytes,
 
 pytestmark = pytest.mark.browser
 
+# Every finite animation or transition has ended (spinners loop forever and do not count).
+ANIMATIONS_SETTLED = (
+    "() => document.getAnimations().every("
+    "a => a.playState !== 'running' || a.effect.getComputedTiming().iterations === Infinity)"
+)
+
 
 def task(page, title: str):
     return page.locator(".task", has=page.locator(".task__title", has_text=re.compile(f"^{re.escape(title)}$")))
@@ -411,7 +417,7 @@ def test_screenshots(browser, stack, api, user, page_errors, artifacts, width, f
         wait_until(
             page, "() => Array.from(document.querySelectorAll('.card img')).every(i => i.complete && i.naturalWidth)"
         )
-        page.wait_for_timeout(400)
+        wait_until(page, ANIMATIONS_SETTLED)  # transitions finished: what the screenshot shows is final
         for message in page.locator("#messages .message__close").all():
             message.click()
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -421,7 +427,7 @@ def test_screenshots(browser, stack, api, user, page_errors, artifacts, width, f
         card(page, "lighthouse keeper").locator(".card__open").click()
         expect(page.locator("#analysis-dimensions")).to_have_text("900 \u00d7 600 px")
         wait_until(page, "() => document.querySelector('#preview-img').classList.contains('is-loaded')")
-        page.wait_for_timeout(400)
+        wait_until(page, ANIMATIONS_SETTLED)  # transitions finished: what the screenshot shows is final
         page.screenshot(path=str(artifacts / f"web-{width}-dialog.png"))
         if width == 1280:
             dark = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="dark")

@@ -38,8 +38,13 @@ def function_for(event: dict[str, Any]) -> FunctionSpec:
     if is_custom_resource(event):  # CloudFormation calls the function its ServiceToken names
         resource = load_yaml(REPO_ROOT / "template.yaml")["Resources"][event["LogicalResourceId"]]
         return TEMPLATE.functions[resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]
-    if "Records" in event:
-        (fn,) = [fn for fn in TEMPLATE.functions.values() if fn.sqs_triggers]
+    if "Records" in event:  # the table's stream, or a queue: the delivery queue carries EventBridge events
+        record = event["Records"][0]
+        if record["eventSource"] == "aws:dynamodb":
+            (fn,) = [fn for fn in TEMPLATE.functions.values() if fn.stream_triggers]
+            return fn
+        queue = "DeliveryQueue" if "detail" in json.loads(record["body"]) else "IngestQueue"
+        (fn,) = [fn for fn in TEMPLATE.functions.values() if any(t.queue_id == queue for t in fn.sqs_triggers)]
         return fn
     if ".lambda-url." in event["requestContext"].get("domainName", ""):  # CloudFront through a function URL
         (fn,) = [fn for fn in TEMPLATE.functions.values() if fn.function_url]

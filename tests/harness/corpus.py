@@ -92,10 +92,12 @@ def photo(size: tuple[int, int] = (320, 240), mode: str = "RGB") -> Image.Image:
     return image
 
 
+@cache  # bytes, the same on every call: each test module asks for them several times
 def avif(size: tuple[int, int] = (320, 240), *, alpha: bool = False) -> bytes:
     return _save(photo(size, "RGBA" if alpha else "RGB"), "AVIF", quality=90, exif=gps_exif())
 
 
+@cache
 def heic(size: tuple[int, int] = (320, 240)) -> bytes:
     import pillow_heif  # dev/test only: encoding needs its bundled x265
 
@@ -105,6 +107,7 @@ def heic(size: tuple[int, int] = (320, 240)) -> bytes:
     return buffer.getvalue()
 
 
+@cache
 def animation(fmt: str, frames: int, size: tuple[int, int] = (160, 120), duration: int = 80) -> bytes:
     """Frames of distinct flat colours, looping forever."""
     images = [Image.new("RGB", size, ((i * 47) % 256, (i * 91) % 256, (255 - i * 13) % 256)) for i in range(frames)]
@@ -114,6 +117,7 @@ def animation(fmt: str, frames: int, size: tuple[int, int] = (160, 120), duratio
     return _save(images[0], fmt, **options)
 
 
+@cache
 def p3_jpeg(size: tuple[int, int] = (320, 240)) -> bytes:
     """The patch stored as P3 code values with the P3 profile embedded, and GPS in EXIF."""
     image = photo(size)
@@ -122,11 +126,13 @@ def p3_jpeg(size: tuple[int, int] = (320, 240)) -> bytes:
     return _save(image, "JPEG", quality=95, icc_profile=display_p3_icc(), exif=gps_exif())
 
 
+@cache
 def cmyk_jpeg(size: tuple[int, int] = (320, 240)) -> bytes:
     """Pure red in CMYK (C=0, M=Y=100 %, K=0), no profile: must come out red, not inverted."""
     return _save(Image.new("CMYK", size, (0, 255, 255, 0)), "JPEG", quality=95)
 
 
+@cache
 def png16_p3(size: tuple[int, int] = (64, 48)) -> bytes:
     """16-bit RGB PNG (Pillow cannot write one) of the P3-encoded patch, with an iCCP chunk."""
     r, g, b = (v * 257 for v in srgb_to_p3(PATCH_SRGB))

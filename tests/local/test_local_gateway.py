@@ -4,6 +4,8 @@ environment of the functions, CORS, the web page and the local-only routes."""
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import jwt
 import requests
@@ -104,3 +106,27 @@ def test_api_cors(stack: LocalStack) -> None:
     assert got.headers["Access-Control-Expose-Headers"] == "location"
     other = requests.get(stack.api_url + "/public", headers={"Origin": "https://evil.example"}, timeout=10)
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_stack_whose_start_fails_stops_what_it_made_and_raises(tmp_path: Path) -> None:
+    """An invalid bucket name fails create_resources after both servers are bound but before the
+    gateway serves: the start raises (it used to hang in the half-made stack's stop, waiting for
+    a server that never served), and both servers are closed."""
+    from botocore.exceptions import ClientError
+
+    from local.stack import LocalStack
+
+    stack = LocalStack(state_dir=tmp_path, name_prefix="x", pollers=False)  # "x" is no valid bucket name
+    failed = threading.Event()
+
+    def start() -> None:
+        try:
+            stack.start()
+        except ClientError:
+            failed.set()
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert failed.is_set(), "the failed start did not return"
+    assert stack._aws is None and stack._gateway is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import FIXTURES, REPO_ROOT
 
-from local.template import LOCAL_SECRET_VALUE, load
+from local.template import load
 
 
 def test_real_template_functions_routes_and_triggers() -> None:
@@ -56,7 +56,9 @@ def test_real_template_environment_is_plain_strings() -> None:
     assert env["BUCKET_NAME"] == "image-api-local"
     assert env["MAX_UPLOAD_BYTES"] == "20971520"
     assert env["CORS_ALLOW_ORIGINS"] == "http://localhost:3000"
-    assert env["CURSOR_SECRET"] == LOCAL_SECRET_VALUE
+    # A secret reaches the functions as its ARN (the local Secrets Manager holds the value).
+    assert env["CURSOR_SECRET_ARN"].endswith(":secret:image-api-local-CursorSecret")
+    assert "CURSOR_SECRET" not in env
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert all(isinstance(v, str) and "{{resolve" not in v for v in env.values())
 

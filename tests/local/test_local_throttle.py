@@ -56,7 +56,7 @@ def throttled(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cl
     assert stack.template is not None
     throttle = StageThrottle.from_template(stack.template, clock=clock)
     assert throttle is not None
-    monkeypatch.setattr(stack._gateway.app, "throttle", throttle)  # type: ignore[union-attr]
+    monkeypatch.setattr(stack.gateway, "throttle", throttle)
     yield clock
 
 

@@ -33,6 +33,9 @@ ALLOWED_MANAGED_POLICIES = {
     # sqs:* on every queue: allowed only with a permissions boundary that narrows SQS to named queues,
     # checked in test_sqs_poller_is_bounded_to_its_queue.
     "service-role/AWSLambdaSQSQueueExecutionRole": "the SQS event source mapping polls the queue",
+    # Stream reads on every table: allowed only with a permissions boundary that narrows DynamoDB to
+    # the images table's stream, checked in test_stream_reader_is_bounded_to_the_tables_stream.
+    "service-role/AWSLambdaDynamoDBExecutionRole": "the DynamoDB stream event source mapping reads the stream",
 }
 
 T = "table"
@@ -55,6 +58,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *SIGNS_RENDITIONS,
     },
     "ListFunction": {
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the list cursors' HMAC key (issue #21)
         ("dynamodb:Query", T),
         ("dynamodb:Query", IDX),
         ("dynamodb:BatchGetItem", T),
@@ -91,6 +95,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:ListBucket", B),
     },
     "CompatFunction": {
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the list cursors' HMAC key (issue #21)
         *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem")),
         ("s3:PutObject", INC),
     },
@@ -112,6 +117,27 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:DeleteObject", ORIG),
         ("s3:DeleteObject", REND),
         ("s3:ListBucket", B),
+    },
+    # Events and webhooks (issue 19). The management routes: endpoints and their count, the delivery
+    # log, the rate-limit counter; seal a new secret; queue test events and redeliveries.
+    "WebhooksFunction": {
+        *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")),
+        ("kms:Encrypt", "getatt:WebhookSecretsKey.Arn"),
+        ("sqs:SendMessage", "getatt:DeliveryQueue.Arn"),
+        ("secretsmanager:GetSecretValue", "ref:CursorSecret"),  # the delivery log's cursors
+    },
+    # The stream -> the bus; a batch that ages out is reported to the events dead-letter queue.
+    "EventsPublisherFunction": {
+        ("events:PutEvents", "getatt:EventBus.Arn"),
+        ("sqs:SendMessage", "getatt:EventsDeadLetterQueue.Arn"),
+    },
+    # Endpoints (read, failure streak, disable) and the delivery log; open secrets; queue the tasks
+    # of a fan-out and the last failure's copy in the dead-letter queue. No S3, no images.
+    "WebhookDeliveryFunction": {
+        *(("dynamodb:" + a, T) for a in ("GetItem", "PutItem", "UpdateItem", "Query")),
+        ("kms:Decrypt", "getatt:WebhookSecretsKey.Arn"),
+        ("sqs:SendMessage", "getatt:DeliveryQueue.Arn"),
+        ("sqs:SendMessage", "getatt:DeliveryDeadLetterQueue.Arn"),
     },
     # The CDN's renderer of first misses (issue 20): reads the record and the original, writes only
     # edge renditions (Get: the presigned 302 of one over 4.7 MB; Delete: an image deleted while it
@@ -260,6 +286,28 @@ def test_sqs_poller_is_bounded_to_its_queue(translated: dict[str, Any]) -> None:
         assert sqs_allowed and all(k.startswith("getatt:") and k.endswith(".Arn") for k in sqs_allowed), sqs_allowed
         checked += 1
     assert checked >= 1, "IngestFunction's role should carry the SQS poller policy"
+
+
+def test_stream_reader_is_bounded_to_the_tables_stream(translated: dict[str, Any]) -> None:
+    """AWSLambdaDynamoDBExecutionRole grants stream reads on every table; a role that carries it must
+    have a permissions boundary that allows DynamoDB on the images table's stream only."""
+    resources = translated["Resources"]
+    checked = 0
+    for lid, role in _roles(translated).items():
+        arns = [a for a in role["Properties"].get("ManagedPolicyArns") or [] if isinstance(a, str)]
+        if not any(a.endswith("AWSLambdaDynamoDBExecutionRole") for a in arns):
+            continue
+        boundary = role["Properties"].get("PermissionsBoundary")
+        assert isinstance(boundary, dict) and "Ref" in boundary, f"{lid} reads a stream without a permissions boundary"
+        doc = resources[boundary["Ref"]]["Properties"]["PolicyDocument"]
+        for st in _as_list(doc["Statement"]):
+            if "NotAction" in st:
+                assert _as_list(st["NotAction"]) == ["dynamodb:*"], f"{lid}: boundary lets DynamoDB through"
+                continue
+            assert all(a.startswith("dynamodb:") and "*" not in a for a in _as_list(st["Action"])), st
+            assert [_resource_key(r) for r in _as_list(st["Resource"])] == ["getatt:ImagesTable.StreamArn"], st
+        checked += 1
+    assert checked == 1, "EventsPublisherFunction's role should carry the stream reader policy"
 
 
 def _grants_of_function(translated: dict[str, Any], function_id: str) -> set[tuple[str, str]]:

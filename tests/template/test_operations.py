@@ -36,14 +36,15 @@ def _sub_text(value: Any) -> str:
 
 
 def _invoked_functions(sam: dict[str, Any]) -> list[str]:
-    """The functions API Gateway, the SQS event source or CloudFront (a function URL) invoke (a
-    custom resource's is none of them)."""
+    """The functions API Gateway, an SQS queue, the table's stream or CloudFront (a function URL)
+    invoke (a custom resource's is none of them)."""
     return [
         lid
         for lid in _sam_functions(sam)
         if "FunctionUrlConfig" in sam["Resources"][lid]["Properties"]
         or any(
-            e["Type"] in ("HttpApi", "SQS") for e in (sam["Resources"][lid]["Properties"].get("Events") or {}).values()
+            e["Type"] in ("HttpApi", "SQS", "DynamoDB")
+            for e in (sam["Resources"][lid]["Properties"].get("Events") or {}).values()
         )
     ]
 
@@ -112,9 +113,22 @@ def test_translation_wires_the_aliases_to_codedeploy_and_the_callers(
     assert uris and all(re.search(r"\$\{\w+Aliaslive\}/invocations$", u) for u in uris), uris
     permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
     assert permissions and all(p["FunctionName"]["Ref"].endswith("Aliaslive") for p in permissions)
-    mappings = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert [m["FunctionName"] for m in mappings] == [{"Ref": "IngestFunctionAliaslive"}]
-    assert mappings[0]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "IngestMaxConcurrency"}}
+    mappings = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    }
+    assert set(mappings) == {
+        "IngestFunctionAliaslive",
+        "EventsPublisherFunctionAliaslive",
+        "WebhookDeliveryFunctionAliaslive",
+    }
+    assert mappings["IngestFunctionAliaslive"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "IngestMaxConcurrency"}
+    }
+    assert mappings["WebhookDeliveryFunctionAliaslive"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "DeliveryMaxConcurrency"}
+    }
 
 
 def test_the_codedeploy_role_shifts_only_this_stacks_aliases(sam_template: dict[str, Any]) -> None:

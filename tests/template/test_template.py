@@ -33,6 +33,72 @@ def test_no_function_claims_to_run_under_sam_local(sam_template: dict[str, Any])
         assert "AWS_SAM_LOCAL" not in block.get("Variables", {})
 
 
+_SECRET_NAME_PARTS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "CREDENTIAL", "API_KEY")
+
+
+def _environments(t: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every function's environment variables as written (Globals under the name "Globals")."""
+    blocks = {"Globals": t.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})}
+    for rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+        for lid, r in _res(t, rtype).items():
+            blocks[lid] = r.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    return blocks
+
+
+def _secret_in_environment(variables: dict[str, Any], secret_ids: set[str]) -> list[str]:
+    """Variables that would put a secret's value into a function's configuration (readable by
+    anyone allowed lambda:GetFunctionConfiguration): a dynamic reference to a secret store, or a
+    secret-looking name whose value is not a reference to a secret resource (its ARN)."""
+    found = []
+    for name, value in variables.items():
+        text = repr(value)
+        if "{{resolve:secretsmanager" in text or "{{resolve:ssm-secure" in text:
+            found.append(name)
+            continue
+        names_a_secret = any(part in name.upper() for part in _SECRET_NAME_PARTS)
+        if names_a_secret and not _all_refs_to_secrets(value, secret_ids):
+            found.append(name)
+    return found
+
+
+def _all_refs_to_secrets(value: Any, secret_ids: set[str]) -> bool:
+    """`!If [cond, !Ref Secret, ""]` and the like: every branch is a secret's ARN or empty."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"] in secret_ids or value["Ref"] == "AWS::NoValue"
+        if "Fn::If" in value:
+            return all(_all_refs_to_secrets(branch, secret_ids) for branch in value["Fn::If"][1:])
+        return False
+    return value == ""
+
+
+def test_no_function_environment_holds_a_secret(sam_template: dict[str, Any]) -> None:
+    """Secrets reach functions as ARNs; the functions read the value at run time (issue #21)."""
+    secret_ids = set(_res(sam_template, "AWS::SecretsManager::Secret"))
+    for block, variables in _environments(sam_template).items():
+        assert _secret_in_environment(variables, secret_ids) == [], block
+    assert sam_template["Globals"]["Function"]["Environment"]["Variables"]["CURSOR_SECRET_ARN"] == {
+        "Ref": "CursorSecret"
+    }
+
+
+def test_the_secret_check_catches_a_secret_in_the_environment() -> None:
+    secret_ids = {"CursorSecret"}
+    leaked = {
+        "CURSOR_SECRET": {"Fn::Sub": "{{resolve:secretsmanager:${CursorSecret}:SecretString}}"},
+        "DB_PASSWORD": "hunter2",
+        "API_TOKEN": {"Ref": "TokenParameter"},
+        "OTHER": "{{resolve:ssm-secure:/app/key}}",
+    }
+    assert sorted(_secret_in_environment(leaked, secret_ids)) == ["API_TOKEN", "CURSOR_SECRET", "DB_PASSWORD", "OTHER"]
+    fine = {
+        "CURSOR_SECRET_ARN": {"Ref": "CursorSecret"},
+        "CDN_PRIVATE_KEY_SECRET": {"Fn::If": ["UseCdn", {"Ref": "CursorSecret"}, ""]},
+        "TABLE_NAME": {"Ref": "ImagesTable"},
+    }
+    assert _secret_in_environment(fine, secret_ids) == []
+
+
 def test_authorizer_defaults_to_the_stacks_cognito_pool(sam_template: dict[str, Any]) -> None:
     conds = sam_template["Conditions"]
     assert conds["UseCognitoIssuer"] == {"Fn::Equals": [{"Ref": "JwtIssuer"}, ""]}

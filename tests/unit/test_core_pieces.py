@@ -61,11 +61,11 @@ def test_cursor_round_trip_and_tamper_evidence() -> None:
     assert codec.decode(cursor, "alice") == {"after": "01ABC"}
     with pytest.raises(BadRequest):
         codec.decode(cursor, "bob")  # another owner cannot replay it
-    payload, mac = cursor.split(".")
+    payload, mac, key_id = cursor.split(".")
     forged = CursorCodec("a-secret-of-sixteen-chars").encode({"after": "01ZZZ"}, "alice").split(".")[0]
     with pytest.raises(BadRequest):
-        codec.decode(f"{forged}.{mac}", "alice")
-    for garbage in ["", "abc", "a.b.c", "!!!.???", f"{payload}."]:
+        codec.decode(f"{forged}.{mac}.{key_id}", "alice")
+    for garbage in ["", "abc", "a.b.c", "!!!.???.!!!", f"{payload}.", f"{payload}.{mac}", f"{payload}.{mac}.../..//"]:
         with pytest.raises(BadRequest):
             codec.decode(garbage, "alice")
     with pytest.raises(BadRequest):

@@ -539,7 +539,7 @@ def test_endless_body_hits_the_byte_cap_quickly(port: int) -> None:
     started = time.monotonic()
     with pytest.raises(PayloadTooLarge):
         fetch(f"http://127.0.0.1:{port}/endless", max_bytes=20_000, timeout_s=5)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the cap, not the time limit, ended it (no SourceTimeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,7 +551,9 @@ def test_slow_sources_are_cut_at_the_deadline(port: int, path: str) -> None:
     started = time.monotonic()
     with pytest.raises(SourceTimeout, match="time limit of 1 s"):
         fetch(f"http://127.0.0.1:{port}{path}", max_bytes=10_000_000, timeout_s=1.0)
-    assert 0.9 <= time.monotonic() - started < 2.0
+    # Not before the limit; and long before the slow source would have ended on its own (a busy
+    # machine may add seconds: the bound tells "cut at the deadline" from "waited it out").
+    assert 0.9 <= time.monotonic() - started < SERVER_RUN_LIMIT_S - 2
 
 
 def test_deadline_spans_redirect_hops(port: int) -> None:
@@ -559,15 +561,15 @@ def test_deadline_spans_redirect_hops(port: int) -> None:
     started = time.monotonic()
     with pytest.raises(SourceTimeout):
         fetch(f"http://127.0.0.1:{port}/redirect-to?u={target}", max_bytes=10_000_000, timeout_s=1.0)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < SERVER_RUN_LIMIT_S - 2  # one deadline, not a fresh one per hop
 
 
 def test_slow_dns_counts_against_the_deadline() -> None:
     def slow(host: str, port: int) -> list[str]:
-        time.sleep(3)
+        time.sleep(6)
         return ["93.184.215.14"]
 
     started = time.monotonic()
     with pytest.raises(SourceTimeout):
         fetch_source("http://slow.test/", max_bytes=10, timeout_s=0.5, resolver=slow)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # did not wait for the resolver's 6 s

@@ -18,7 +18,7 @@ from imageapi.domain.models import Title
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT: dict[str, Any] = json.loads((ROOT / "layers" / "core" / "imageapi" / "openapi.json").read_text())
-TAGS = {"images", "predictions", "compatibility", "service"}
+TAGS = {"images", "predictions", "compatibility", "service", "webhooks"}
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:

@@ -93,6 +93,19 @@ export class Api {
   /** POST /images/{id}/restore: back from the trash (404 once its window ended). */
   restore(id) { return this.request("POST", `/images/${encodeURIComponent(id)}/restore`); }
 
+  // Webhooks (SPEC §3.11): endpoints, test events, the delivery log, redelivery, secret rotation.
+  webhooks() { return this.request("GET", "/webhooks"); }
+  createWebhook({ url, events }) { return this.request("POST", "/webhooks", { body: { url, events } }); }
+  deleteWebhook(id) { return this.request("DELETE", `/webhooks/${encodeURIComponent(id)}`); }
+  rotateWebhookSecret(id) { return this.request("POST", `/webhooks/${encodeURIComponent(id)}/rotate-secret`); }
+  testWebhook(id) { return this.request("POST", `/webhooks/${encodeURIComponent(id)}/test`); }
+  deliveries(id, { limit = 10 } = {}) {
+    return this.request("GET", `/webhooks/${encodeURIComponent(id)}/deliveries`, { query: { limit } });
+  }
+  redeliver(id, deliveryId) {
+    return this.request("POST", `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
+  }
+
   /** GET /images/{id}/download?redirect=false → {url, expires_at}. */
   downloadUrl(id, params = { variant: "display" }) {
     return this.request("GET", `/images/${encodeURIComponent(id)}/download`, { query: { ...params, redirect: "false" } });

@@ -8,48 +8,33 @@ container; the local stack and tests that change it call ``rebuild()`` afterward
 call of any factory builds from the new environment.
 """
 
-import importlib
 import os
-import random
 import sys
 from collections.abc import Callable
 from functools import cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from imageapi.adapters.dynamodb import DynamoImageRepository
-from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
-from imageapi.adapters.dynamodb.trash import DynamoTrash
-from imageapi.adapters.edge import CloudFrontCache, fill_for
-from imageapi.adapters.s3 import S3ObjectStore
-from imageapi.adapters.s3_versions import S3ObjectVersions
-from imageapi.domain.cursors import CursorCodec
-from imageapi.domain.delivery import RenditionSigner
-from imageapi.domain.edge_render import EdgeRenderService
-from imageapi.domain.images import ImageService
-from imageapi.domain.ingest import Ingestor
 from imageapi.domain.models import ResizeSpec
-from imageapi.domain.ports import ProcessedUpload, RenderedImage
-from imageapi.domain.predictions import PredictionService
-from imageapi.domain.ratelimit import (
-    DIRECT_UPLOAD,
-    PREDICTION,
-    TRANSFORM,
-    URL_IMPORT,
-    LimitedImageService,
-    LimitedPredictionService,
-    RateLimiter,
-    RateLimits,
-)
-from imageapi.domain.trash import TrashService
 from imageapi.settings import get_settings
+from imageapi.snapstart import register_snapstart_hooks
 
-if TYPE_CHECKING:  # boto3 stubs are not needed at run time
+if TYPE_CHECKING:  # imported where they are built: a cold start loads only what its request needs
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
+    from imageapi.adapters.dynamodb import DynamoImageRepository
     from imageapi.adapters.pixels.policy import PixelPolicy
+    from imageapi.adapters.s3 import S3ObjectStore
+    from imageapi.domain.cursors import CursorCodec
+    from imageapi.domain.delivery import RenditionSigner, SignedPrefix, SignedUrl
+    from imageapi.domain.images import ImageService
+    from imageapi.domain.ingest import Ingestor
+    from imageapi.domain.ports import ProcessedUpload, RenderedImage
+    from imageapi.domain.predictions import PredictionService
+    from imageapi.domain.ratelimit import RateLimiter
+    from imageapi.domain.trash import TrashService
 
 
 @cache
@@ -88,19 +73,44 @@ def dynamodb_client() -> "DynamoDBClient":
 
 
 @cache
-def repository() -> DynamoImageRepository:
-    settings = get_settings()
-    return DynamoImageRepository(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret))
+def secretsmanager_client() -> "SecretsManagerClient":
+    _traced()
+    import boto3
+
+    return boto3.client("secretsmanager", config=_boto_config())
 
 
 @cache
-def object_store() -> S3ObjectStore:
+def cursor_codec() -> "CursorCodec":
+    """The list cursors' signer. Its key is read from Secrets Manager on the first cursor made or
+    checked (once per container; again after a SnapStart restore, which rebuilds everything)."""
+    from imageapi.domain.cursors import CursorCodec
+
+    settings = get_settings()
+    if not settings.cursor_secret_arn:
+        return CursorCodec(settings.cursor_secret)
+    from imageapi.adapters.cursor_keys import SecretsManagerKeySource
+
+    return CursorCodec(SecretsManagerKeySource(secretsmanager_client(), settings.cursor_secret_arn))
+
+
+@cache
+def repository() -> "DynamoImageRepository":
+    from imageapi.adapters.dynamodb import DynamoImageRepository
+
+    return DynamoImageRepository(dynamodb_client(), get_settings().table_name, cursor_codec())
+
+
+@cache
+def object_store() -> "S3ObjectStore":
+    from imageapi.adapters.s3 import S3ObjectStore
+
     return S3ObjectStore(s3_client(), get_settings().bucket_name)
 
 
 class _LazyRenderer:
     """Pillow, imported on the first render only: cached downloads never pay for it. It is the
-    ``Renderer`` (PATCH, transforms) and the ``EdgeRenderer`` (the CDN's misses)."""
+    ``Renderer`` (PATCH, transforms) and the ``EdgeRenderer`` (the CDN's misses, issue 20)."""
 
     @staticmethod
     def _pillow() -> Any:
@@ -108,10 +118,10 @@ class _LazyRenderer:
 
         return PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
 
-    def render(self, data: bytes, **arguments: Any) -> RenderedImage:
+    def render(self, data: bytes, **arguments: Any) -> "RenderedImage":
         return self._pillow().render(data, **arguments)
 
-    def render_edge(self, data: bytes, **arguments: Any) -> RenderedImage:
+    def render_edge(self, data: bytes, **arguments: Any) -> "RenderedImage":
         return self._pillow().render_edge(data, **arguments)
 
 
@@ -142,44 +152,52 @@ def _pixel_policy() -> "PixelPolicy":
     )
 
 
-def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> ProcessedUpload:
+def _process_upload(data: bytes, *, max_pixels: int, display: ResizeSpec | None = None) -> "ProcessedUpload":
     from imageapi.adapters.pixels.process import process_upload
 
     return process_upload(data, max_pixels=max_pixels, display=display, policy=_pixel_policy())
 
 
-@cache
-def rendition_signer() -> RenditionSigner | None:
-    """The signer of embedded rendition URLs (SPEC §3.10), or None for a function the template
-    does not configure for it (DELIVERY_MODE is global; in cdn mode only the functions that embed
-    URLs get CDN_BASE_URL and the key's secret). Building it reads nothing from AWS: in cdn mode
-    the private key is read on the first signature, once per container."""
+def _signing_configured() -> bool:
+    """Whether this function embeds signed rendition URLs (SPEC §3.10): DELIVERY_MODE is global;
+    in cdn mode only the functions that embed URLs get CDN_BASE_URL and the key's secret."""
     mode = os.environ.get("DELIVERY_MODE")
-    if not mode or (mode == "cdn" and not os.environ.get("CDN_BASE_URL")):
+    return bool(mode) and not (mode == "cdn" and not os.environ.get("CDN_BASE_URL"))
+
+
+@cache
+def rendition_signer() -> "RenditionSigner | None":
+    """The signer of embedded rendition URLs, or None for a function the template does not
+    configure for it. Building it reads nothing from AWS: in cdn mode the private key is read on
+    the first signature, once per container."""
+    if not _signing_configured():
         return None
     from imageapi.adapters.signing import signer_from_environment
 
     return signer_from_environment()
 
 
+class _LazySigner:
+    """The signer's adapters (and cryptography, in cdn mode) load on the first signature: a
+    request that answers no ready image never pays for them."""
+
+    def sign(self, key: str, *, version: str | None = None, now: float | None = None) -> "SignedUrl":
+        signer = rendition_signer()
+        assert signer is not None  # only handed out when signing is configured
+        return signer.sign(key, version=version, now=now)
+
+    def sign_prefix(self, prefix: str, *, now: float | None = None) -> "SignedPrefix":
+        """One signature over an image's prefix (its srcset, issue 20): the CloudFront signer only."""
+        signer = rendition_signer()
+        assert signer is not None and hasattr(signer, "sign_prefix")  # only handed out in cdn mode
+        return signer.sign_prefix(prefix, now=now)
+
+
 @cache
-def aws_client(service: str) -> Any:
-    """Clients of the services only the edge needs (lambda, cloudfront), built on first use."""
-    _traced()
-    import boto3
+def rate_limiter() -> "RateLimiter":
+    from imageapi.adapters.dynamodb.ratelimit import DynamoRateCounter
+    from imageapi.domain.ratelimit import DIRECT_UPLOAD, PREDICTION, TRANSFORM, URL_IMPORT, RateLimiter, RateLimits
 
-    return boto3.client(service, config=_boto_config())  # type: ignore[call-overload]
-
-
-@cache
-def edge_render_service() -> EdgeRenderService:
-    """The render function's use case: the CDN's fallback origin (issue 20)."""
-    fill = fill_for(get_settings().edge_fill, lambda key: edge_render_service().fill_object(key), aws_client)
-    return EdgeRenderService(repository(), object_store(), _LazyRenderer(), get_settings(), fill)
-
-
-@cache
-def rate_limiter() -> RateLimiter:
     settings = get_settings()
     per_route = {
         URL_IMPORT: settings.rate_limit_url_imports,
@@ -191,42 +209,61 @@ def rate_limiter() -> RateLimiter:
     return RateLimiter(DynamoRateCounter(dynamodb_client(), settings.table_name), limits)
 
 
+class _LazyLimiter:
+    """The per-owner rate limits, built on the first limited call (most requests make none)."""
+
+    def check(self, owner: str, route: str) -> None:
+        rate_limiter().check(owner, route)
+
+
 @cache
-def image_service() -> ImageService:
+def image_service() -> "ImageService":
+    from imageapi.domain.ratelimit import LimitedImageService
+
     return LimitedImageService(
         repository=repository(),
         store=object_store(),
         settings=get_settings(),
         renderer=_LazyRenderer(),
         fetcher=_fetch_url,
-        signer=rendition_signer(),
-        limiter=rate_limiter(),
+        signer=_LazySigner() if _signing_configured() else None,
+        # The srcset: CloudFront signs a whole prefix; presigned S3 URLs cannot render widths.
+        srcset_signer=_LazySigner() if _signing_configured() and os.environ.get("DELIVERY_MODE") == "cdn" else None,
+        limiter=_LazyLimiter(),
     )
 
 
 @cache
-def trash_service() -> TrashService:
+def trash_service() -> "TrashService":
+    from imageapi.adapters.dynamodb.trash import DynamoTrash
+    from imageapi.adapters.s3_versions import S3ObjectVersions
+    from imageapi.context_edge import cdn_cache
+    from imageapi.domain.trash import TrashService
+
     settings = get_settings()
     return TrashService(
         repository=repository(),
-        bin=DynamoTrash(dynamodb_client(), settings.table_name, CursorCodec(settings.cursor_secret)),
+        bin=DynamoTrash(dynamodb_client(), settings.table_name, cursor_codec()),
         store=object_store(),
         versions=S3ObjectVersions(s3_client(), settings.bucket_name),
         settings=settings,
-        cdn=CloudFrontCache.from_environment(aws_client),
+        cdn=cdn_cache(),
     )
 
 
 @cache
-def ingestor() -> Ingestor:
+def ingestor() -> "Ingestor":
+    from imageapi.domain.ingest import Ingestor
+
     return Ingestor(repository=repository(), store=object_store(), settings=get_settings(), process=_process_upload)
 
 
 @cache
-def prediction_service() -> PredictionService:
+def prediction_service() -> "PredictionService":
     from imageapi.adapters.ml import ImagemlPredictor
+    from imageapi.domain.ratelimit import LimitedPredictionService
 
-    return LimitedPredictionService(images=image_service(), predictor=ImagemlPredictor(), limiter=rate_limiter())
+    return LimitedPredictionService(images=image_service(), predictor=ImagemlPredictor(), limiter=_LazyLimiter())
 
 
 def rebuild() -> None:
@@ -234,53 +271,18 @@ def rebuild() -> None:
     factory here builds them again from the current ``os.environ``. The one way for the local
     stack and tests to follow an environment change (in Lambda it never changes)."""
     forget: list[Callable[[], None]] = [get_settings.cache_clear, _boto_config.cache_clear, s3_client.cache_clear]
-    forget += [dynamodb_client.cache_clear, repository.cache_clear, object_store.cache_clear]
+    forget += [dynamodb_client.cache_clear, secretsmanager_client.cache_clear, cursor_codec.cache_clear]
+    forget += [repository.cache_clear, object_store.cache_clear]
     forget += [image_service.cache_clear, ingestor.cache_clear, prediction_service.cache_clear]
     forget += [trash_service.cache_clear]
     forget += [rendition_signer.cache_clear]
     forget += [rate_limiter.cache_clear]
-    forget += [aws_client.cache_clear, edge_render_service.cache_clear]
+    for wiring in ("imageapi.context_events", "imageapi.context_edge"):  # only where a function loaded it
+        module = sys.modules.get(wiring)
+        if module is not None:
+            forget.append(module.forget)
     for clear in forget:
         clear()
 
 
-# ---------------------------------------------------------------- Lambda SnapStart (docs/decisions.md)
-# With SnapStart, Lambda runs the init phase once per published version, snapshots the memory, and
-# resumes every new execution environment from that snapshot. Whatever init left behind is then
-# shared by all of them: the boto3 session and clients (credentials resolved before the snapshot,
-# pooled connections that no longer exist), the ``random`` state (botocore's retry jitter: every
-# restored environment would back off in step), and anything cached per container here (settings,
-# signing keys read from Secrets Manager, the use cases built on the clients).
-
-
-def before_snapshot() -> None:
-    """Warm what every function's first request needs into the snapshot: boto3 imported and its
-    service models loaded (by building the clients, dropped again after the restore)."""
-    s3_client()
-    dynamodb_client()
-
-
-def after_restore() -> None:
-    """Give each restored environment its own state: a new random seed, a new boto3 default
-    session (fresh credentials), and no client, cache or use case from before the snapshot."""
-    random.seed()
-    boto3: Any = sys.modules.get("boto3")  # only when a client was built: nothing to drop otherwise
-    if boto3 is not None:
-        boto3.DEFAULT_SESSION = None
-    rebuild()
-
-
-def register_snapstart_hooks(runtime: ModuleType | None = None) -> bool:
-    """Register the hooks with ``snapshot_restore_py`` (only the Lambda runtime ships it; the
-    registrations are inert where SnapStart is off). True when registered."""
-    if runtime is None:
-        try:
-            runtime = importlib.import_module("snapshot_restore_py")
-        except ImportError:  # local stack, tests, benchmarks
-            return False
-    runtime.register_before_snapshot(before_snapshot)
-    runtime.register_after_restore(after_restore)
-    return True
-
-
-register_snapstart_hooks()
+register_snapstart_hooks()  # inert outside Lambda and where SnapStart is off (imageapi.snapstart)

@@ -68,7 +68,10 @@ class Settings(BaseModel):
     # fraction of a day is accepted so the local stack and tests can watch a window end.
     trash_retention_days: float = Field(30, ge=0)
 
-    # Signs list cursors so a client cannot forge or tamper with them.
+    # Signs list cursors so a client cannot forge or tamper with them. In AWS the key is a Secrets
+    # Manager secret (CURSOR_SECRET_ARN), read on first use, never an environment value;
+    # CURSOR_SECRET is a fixed key for unit tests and tools that run without a secret store.
+    cursor_secret_arn: str | None = None
     cursor_secret: str = Field("local-development-cursor-secret", min_length=16)
 
     import_allow_private_networks: bool = False
@@ -83,6 +86,22 @@ class Settings(BaseModel):
     rate_limit_direct_uploads: int = Field(60, ge=0)
     rate_limit_transforms: int = Field(120, ge=0)
     rate_limit_predictions: int = Field(30, ge=0)
+
+    rate_limit_webhooks: int = Field(60, ge=0)  # the webhook management routes (issue 19)
+
+    # Events and webhooks (SPEC §3.11, issue 19). The names come from template.yaml.
+    event_bus_name: str = ""
+    delivery_queue_url: str = ""
+    delivery_dead_letter_queue_url: str = ""
+    webhook_key_alias: str = ""  # the KMS key (an alias) that seals endpoint secrets
+    webhook_max_endpoints: int = Field(10, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=60)
+    webhook_delivery_retention_days: int = Field(30, ge=1)
+    # https only in AWS; the local stack allows http (its receivers run on 127.0.0.1).
+    webhook_allow_http: bool = False
+    # Exact origins (scheme://host:port) exempt from the address check: the local stack's inbox
+    # on its own gateway. Never set in AWS.
+    webhook_allowed_origins: str = ""
 
     # Renditions at the edge (issue 20; docs/formats.md, "At the edge").
     edge_widths: tuple[int, ...] = DEFAULT_EDGE_WIDTHS

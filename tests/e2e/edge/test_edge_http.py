@@ -16,7 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
-from imageapi.context import edge_render_service
+from imageapi.context_edge import edge_render_service
 from local.aws import client
 from local.stack import LocalStack
 from tests.harness.images import jpeg

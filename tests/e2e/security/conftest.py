@@ -19,6 +19,7 @@ def sec_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "RateLimitDirectUploads": "0",
         "RateLimitTransforms": "0",
         "RateLimitPredictions": "0",
+        "RateLimitWebhooks": "0",
     }
     with local_stack(
         tmp_path_factory.mktemp("sec-state"), "sec", overrides=no_rate_limits, IMPORT_ALLOW_PRIVATE_NETWORKS="true"

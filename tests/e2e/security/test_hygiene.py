@@ -274,3 +274,25 @@ def test_cors_setting_has_no_wildcard_by_default() -> None:
     default = template["Parameters"]["CorsAllowOrigins"]["Default"]
     assert "*" not in default and default.strip(), default
     assert os.environ.get("CORS_ALLOW_ORIGINS", "") != "*"
+
+
+def test_webhook_secrets_never_reach_a_log_line(sec_stack: Any) -> None:
+    """A webhook's secret (shown once, on create and rotate) appears in no log line of the
+    management function, the delivery function or the local stack, at DEBUG too (issue 19)."""
+    owner = Client(sec_stack.api_url, sec_stack.token("sec-hygiene-webhooks"))
+    channel = "hygiene"
+    with capture_logs() as logs:
+        created = owner.request(
+            "POST", "/webhooks", json={"url": f"{sec_stack.inbox_url}/{channel}", "events": ["image.ready"]}
+        )
+        assert created.status_code == 201, created.text
+        first = created.json()["secret"]
+        second = owner.request("POST", f"/webhooks/{created.json()['id']}/rotate-secret").json()["secret"]
+        assert owner.request("POST", f"/webhooks/{created.json()['id']}/test").status_code == 202
+        deadline = time.monotonic() + 30
+        while not sec_stack.inbox.messages(channel):
+            assert time.monotonic() < deadline, "the test delivery did not arrive"
+            time.sleep(0.1)
+    for secret in (first, second):
+        assert secret not in logs.text and secret.removeprefix("whsec_") not in logs.text
+    assert len(sec_stack.inbox.messages(channel)[0]["headers"]["webhook-signature"].split(" ")) == 2

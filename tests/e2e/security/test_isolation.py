@@ -38,6 +38,19 @@ ID_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/analyse_image?image_id={id}", {}),
 ]
 VOLATILE_HEADERS = {"date", "content-length", "x-amzn-requestid", "apigw-requestid", "x-amzn-trace-id"}
+UNKNOWN_WEBHOOK, UNKNOWN_DELIVERY = "wh_01JDQZ8Z6J8V0000000000ABCD", "dlv_01JDQZ8Z6J8V0000000000ABCD"
+# Every webhook route that takes an id (issue 19): {wh} A's endpoint, {dlv} one of its deliveries.
+WEBHOOK_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/webhooks/{wh}", {}),
+    ("PATCH", "/webhooks/{wh}", {"json": {"description": "stolen"}}),
+    ("PATCH", "/webhooks/{wh}", {"json": {"url": "http://127.0.0.1:9/stolen"}}),
+    ("DELETE", "/webhooks/{wh}", {}),
+    ("POST", "/webhooks/{wh}/rotate-secret", {}),
+    ("POST", "/webhooks/{wh}/test", {}),
+    ("GET", "/webhooks/{wh}/deliveries", {}),
+    ("POST", "/webhooks/{wh}/deliveries/{dlv}/redeliver", {}),
+    ("POST", "/webhooks/{wh}/recover", {"json": {"since": "2020-01-01T00:00:00Z"}}),
+]
 
 
 def _upload(client: Client, title: str) -> str:
@@ -85,6 +98,51 @@ def test_a_foreign_id_answers_exactly_like_an_unknown_id(
     # ...and nothing happened to A's image.
     mine = owner_a.request("GET", f"/images/{a_id}")
     assert mine.status_code == 200 and mine.json()["title"].startswith("shared title")
+
+
+@pytest.fixture(scope="module")
+def a_webhook(sec_stack: Any, owner_a: Client) -> dict[str, str]:
+    created = owner_a.request("POST", "/webhooks", json={"url": sec_stack.inbox_url + "/a", "events": ["image.ready"]})
+    assert created.status_code == 201, created.text
+    webhook = created.json()
+    tested = owner_a.request("POST", f"/webhooks/{webhook['id']}/test")
+    assert tested.status_code == 202, tested.text
+    return {"wh": webhook["id"], "dlv": tested.json()["id"], "secret": webhook["secret"]}
+
+
+FOREIGN_WEBHOOK_CASES = [(*route, "webhook") for route in WEBHOOK_ROUTES] + [
+    (*route, "delivery") for route in WEBHOOK_ROUTES if "{dlv}" in route[1]
+]
+
+
+@pytest.mark.parametrize(("method", "template", "kwargs", "foreign_part"), FOREIGN_WEBHOOK_CASES)
+def test_a_foreign_webhook_or_delivery_id_answers_exactly_like_an_unknown_one(
+    owner_a: Client,
+    owner_b: Client,
+    a_webhook: dict[str, str],
+    method: str,
+    template: str,
+    kwargs: dict,
+    foreign_part: str,
+) -> None:
+    b_own = owner_b.request("POST", "/webhooks", json={"url": "http://127.0.0.1:9/b", "events": ["image.ready"]})
+    b_webhook = b_own.json()["id"] if b_own.status_code == 201 else UNKNOWN_WEBHOOK
+    if foreign_part == "webhook":  # A's endpoint id in B's hands
+        foreign = owner_b.request(method, template.format(wh=a_webhook["wh"], dlv=UNKNOWN_DELIVERY), **kwargs)
+        unknown = owner_b.request(method, template.format(wh=UNKNOWN_WEBHOOK, dlv=UNKNOWN_DELIVERY), **kwargs)
+        ids = (a_webhook["wh"], UNKNOWN_WEBHOOK)
+    else:  # A's delivery id under B's own endpoint
+        foreign = owner_b.request(method, template.format(wh=b_webhook, dlv=a_webhook["dlv"]), **kwargs)
+        unknown = owner_b.request(method, template.format(wh=b_webhook, dlv=UNKNOWN_DELIVERY), **kwargs)
+        ids = (a_webhook["dlv"], UNKNOWN_DELIVERY)
+    assert_problem(foreign, 404)
+    assert _shape(foreign, ids[0]) == _shape(unknown, ids[1])
+    owner_b.request("DELETE", f"/webhooks/{b_webhook}")
+    # ...and A's endpoint is untouched: same settings, same secret signing.
+    mine = owner_a.request("GET", f"/webhooks/{a_webhook['wh']}")
+    assert mine.status_code == 200 and mine.json()["url"].endswith("/a") and mine.json()["description"] is None
+    assert mine.json()["secret_rotated_at"] is None
+    assert a_webhook["wh"] not in owner_b.request("GET", "/webhooks").text
 
 
 def test_lists_and_searches_never_cross_owners(
@@ -163,18 +221,21 @@ def test_an_expired_presigned_get_is_refused_by_s3(sec_stack: Any, owner_a: Clie
         config=Config(signature_version="s3v4"),
     )
     short = [
-        s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=1)
+        s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=60)
         for s3 in (v4, client("s3", sec_stack.aws_url))  # SigV4 (what the API signs) and SigV2
     ]
     assert "X-Amz-Signature" in short[0] and "X-Amz-Signature" not in short[1]
     for url in short:
         assert requests.get(url, timeout=30).status_code == 200
-    time.sleep(2.2)
-    for url in short:
-        expired = requests.get(url, timeout=30)
-        assert expired.status_code == 403, expired.text
-        assert b"<Code>AccessDenied</Code>" in expired.content and b"Request has expired" in expired.content
-    assert requests.get(link["url"], timeout=30).status_code == 200  # the API's own URL still lives
+    sec_stack.aws_clock.advance(62)  # the endpoint's settable clock: past both URLs' expiry
+    try:
+        for url in short:
+            expired = requests.get(url, timeout=30)
+            assert expired.status_code == 403, expired.text
+            assert b"<Code>AccessDenied</Code>" in expired.content and b"Request has expired" in expired.content
+        assert requests.get(link["url"], timeout=30).status_code == 200  # the API's own URL still lives
+    finally:
+        sec_stack.aws_clock.advance(-62)
 
 
 def test_an_expired_upload_form_is_refused_by_s3(sec_stack: Any) -> None:
@@ -182,9 +243,12 @@ def test_an_expired_upload_form_is_refused_by_s3(sec_stack: Any) -> None:
 
     s3 = client("s3", sec_stack.aws_url)
     bucket = next(iter(sec_stack.template.buckets.values())).name
-    form = s3.generate_presigned_post(bucket, "incoming/eA/01JDQZ8Z6J8V0000000000ABCD", ExpiresIn=1)
-    time.sleep(2.2)
-    posted = requests.post(form["url"], data=form["fields"], files={"file": ("x.jpg", jpeg(8, 8))}, timeout=30)
+    form = s3.generate_presigned_post(bucket, "incoming/eA/01JDQZ8Z6J8V0000000000ABCD", ExpiresIn=60)
+    sec_stack.aws_clock.advance(61)  # the endpoint's settable clock: past the policy's expiration
+    try:
+        posted = requests.post(form["url"], data=form["fields"], files={"file": ("x.jpg", jpeg(8, 8))}, timeout=30)
+    finally:
+        sec_stack.aws_clock.advance(-61)
     assert posted.status_code == 403 and b"expired" in posted.content, posted.text
 
 
@@ -245,6 +309,9 @@ ROUTES = [
     ("POST", "/upload_image"),
     ("GET", "/list_images"),
     ("GET", f"/analyse_image?image_id={UNKNOWN_ID}"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks"),
+    *((method, path.format(wh=UNKNOWN_WEBHOOK, dlv=UNKNOWN_DELIVERY)) for method, path, _ in WEBHOOK_ROUTES),
 ]
 
 

@@ -1,42 +1,38 @@
-"""Run by tests/e2e/spine/test_generated_client.py with .venv-openapi-client's Python (where the
-generated client's httpx and attrs live): drives the API only through the client that
-openapi-python-client generated from /openapi.json, and prints what it saw as one JSON object.
-
-    python generated_client_driver.py <dir holding imageapi_client> <api url> <token> <png file>
-"""
+"""Drives the API only through the code openapi-python-client generated from the OpenAPI document
+(clients/python, package ``imageapi_client.generated``, committed and kept fresh by
+``scripts/gen_client.py --check``), and returns what it saw. Called by test_generated_client.py."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import httpx
+
+from imageapi_client.generated import AuthenticatedClient
+from imageapi_client.generated.api.images import (
+    create_image,
+    delete_image,
+    get_image,
+    get_image_analysis,
+    list_images,
+)
+from imageapi_client.generated.models import (
+    Analysis,
+    CreatedUpload,
+    CreateUploadRequest,
+    CreateUploadRequestContentType,
+    ImageOut,
+    ImagePage,
+    ImageStatus,
+    Problem,
+)
 
 
-def main(package_dir: str, api_url: str, token: str, png_path: str) -> dict:
-    sys.path.insert(0, package_dir)
-    import httpx
-    from imageapi_client import AuthenticatedClient
-    from imageapi_client.api.images import (
-        create_image,
-        delete_image,
-        get_image,
-        get_image_analysis,
-        list_images,
-    )
-    from imageapi_client.models import (
-        Analysis,
-        CreatedUpload,
-        CreateUploadRequest,
-        CreateUploadRequestContentType,
-        ImageOut,
-        ImagePage,
-        ImageStatus,
-        Problem,
-    )
-
-    data = Path(png_path).read_bytes()
-    seen: dict = {}
+def drive(api_url: str, token: str, png_path: Path) -> dict[str, Any]:
+    data = png_path.read_bytes()
+    seen: dict[str, Any] = {}
     client = AuthenticatedClient(base_url=api_url, token=token, raise_on_unexpected_status=True)
     with client as api:
         ask = CreateUploadRequest(
@@ -88,7 +84,3 @@ def main(package_dir: str, api_url: str, token: str, png_path: str) -> dict:
         seen["after_delete_problem"] = isinstance(gone.parsed, Problem)
         seen["image_id"] = image_id
     return seen
-
-
-if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:5])))

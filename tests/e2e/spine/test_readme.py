@@ -71,4 +71,12 @@ def test_readme_walkthrough_runs_as_written(dev_stack: str) -> None:
     assert '"Harbour at dusk"' in out
     assert '"title": "Harbour, small"' in out and '"width": 800' in out
     assert "thumbnail.jpg JPEG (256, 192)" in out and "small.webp WEBP (300, 200)" in out
-    assert out.rstrip().endswith("204\n404")
+    # The signed deliveries of the image's changes, verified with the official package, in order.
+    verified = re.findall(r"^(evt_\w+) (image\.\w+) sequence (\d+) signature ok$", out, re.M)
+    assert [(kind, int(n)) for _, kind, n in verified] == [
+        ("image.created", 1), ("image.ready", 2), ("image.updated", 3),
+        ("image.deleted", 4), ("image.restored", 5), ("image.purged", 6),
+    ]  # fmt: skip
+    assert len({webhook_id for webhook_id, _, _ in verified}) == 6
+    assert '"status": "succeeded"' in out
+    assert "204\n404\n" in out  # the permanent delete, then restore finds nothing

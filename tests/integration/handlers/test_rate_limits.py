@@ -66,4 +66,4 @@ def test_health_publishes_the_rate_limits(api: Any, settings_override: Any) -> N
     settings_override(rate_limit_predictions=7, rate_limit_window_seconds=120)
     limits = api.call("meta", "meta_health.json", sub=None).json()["limits"]
     assert limits["rate_limits"]["prediction"] == 7 and limits["rate_limit_window_seconds"] == 120
-    assert set(limits["rate_limits"]) == {"url-import", "direct-upload", "transform", "prediction"}
+    assert set(limits["rate_limits"]) == {"url-import", "direct-upload", "transform", "prediction", "webhooks"}

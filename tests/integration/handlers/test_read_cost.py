@@ -14,8 +14,7 @@ from imageapi.domain.cursors import CursorCodec
 from imageapi.domain.ids import new_image_id
 from imageapi.domain.models import ImageRecord, ImageStatus
 
-# The module fixture bulk-loads thousands of images: one worker loads them once (make test -n 2).
-pytestmark = pytest.mark.xdist_group("read_cost")
+# The module fixture bulk-loads thousands of images: one worker loads them once (tests/harness/scheduling.py).
 
 OWNER = "collector"
 TOTAL = int(os.environ.get("READ_COST_IMAGES", "2000"))
@@ -23,8 +22,21 @@ WORDS = ["harbour", "sunset", "portrait", "street", "forest", "mountain", "beach
 
 
 @pytest.fixture(scope="module")
-def repository(aws: Any) -> DynamoImageRepository:
-    repo = DynamoImageRepository(dynamodb_client(), os.environ["TABLE_NAME"], CursorCodec("read-cost-test-secret"))
+def table(aws: Any, moto_endpoint: str) -> str:
+    """A table of this module's own, declared as template.yaml declares the image table: the tens
+    of thousands of items loaded here would otherwise make every other test's Scan of the
+    handlers' table (test_lifecycle.table_items) read through them."""
+    from local import REPO_ROOT
+    from local.aws import create_resources
+    from local.template import load
+
+    template = load(REPO_ROOT / "template.yaml", aws_url=moto_endpoint, name_prefix="test-read-cost")
+    return next(iter(create_resources(moto_endpoint, template).tables.values())).name
+
+
+@pytest.fixture(scope="module")
+def repository(table: str) -> DynamoImageRepository:
+    repo = DynamoImageRepository(dynamodb_client(), table, CursorCodec("read-cost-test-secret"))
     rng = random.Random(7)
     now = datetime.now(UTC)
     records = []
@@ -95,12 +107,12 @@ def test_a_common_word_search_pages_with_bounded_reads(repository: DynamoImageRe
     )
 
 
-def test_a_trash_page_reads_limit_plus_one(aws: Any) -> None:
+def test_a_trash_page_reads_limit_plus_one(table: str) -> None:
     from datetime import timedelta
 
     from imageapi.adapters.dynamodb.trash import DynamoTrash
 
-    owner, table = "trash-collector", os.environ["TABLE_NAME"]
+    owner = "trash-collector"
     codec = CursorCodec("read-cost-test-secret")
     repo, trash = DynamoImageRepository(dynamodb_client(), table, codec), DynamoTrash(dynamodb_client(), table, codec)
     now = datetime.now(UTC)

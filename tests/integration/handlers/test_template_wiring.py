@@ -46,7 +46,7 @@ def test_every_route_is_served_by_its_function(function: str, route: Any) -> Non
 def test_sample_events_target_template_routes(sample: str, aws: Any) -> None:
     event = json.loads((ROOT / "events" / sample).read_text())
     if "Records" in event:
-        assert event["Records"][0]["eventSource"] == "aws:sqs"
+        assert event["Records"][0]["eventSource"] in ("aws:sqs", "aws:dynamodb")
         return
     if "RequestType" in event:  # a CloudFormation custom resource request (tests/integration/test_cdnkeys.py)
         custom = [r for r in TEMPLATE_RESOURCES.values() if r["Type"] == event["ResourceType"]]

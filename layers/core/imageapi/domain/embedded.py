@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from imageapi.domain.base import Model
 from imageapi.domain.delivery import RenditionSigner
 
 EMBEDDED_VARIANTS = ("thumbnail", "display", "compressed")
@@ -26,7 +27,7 @@ class StoredRendition(Protocol):
     def height(self) -> int: ...
 
 
-class EmbeddedRendition(BaseModel):
+class EmbeddedRendition(Model):
     url: str = Field(description="signed, short-lived URL; GET it without an Authorization header")
     width: int
     height: int
@@ -34,7 +35,7 @@ class EmbeddedRendition(BaseModel):
     expires_at: datetime
 
 
-class SrcsetEntry(BaseModel):
+class SrcsetEntry(Model):
     """One width of the image at the edge (SPEC §3.4, §3.10): the CDN picks the format from Accept."""
 
     width: int = Field(description="the pixel width of this candidate (its srcset descriptor: `<url> <width>w`)")
@@ -45,7 +46,7 @@ class SrcsetEntry(BaseModel):
     expires_at: datetime
 
 
-class EmbeddedRenditions(BaseModel):
+class EmbeddedRenditions(Model):
     thumbnail: EmbeddedRendition | None = None
     display: EmbeddedRendition | None = None
     compressed: EmbeddedRendition | None = None

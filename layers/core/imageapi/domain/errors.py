@@ -115,3 +115,13 @@ class ImageRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UrlRefused(DomainError):
+    """A webhook endpoint URL the SSRF guard will not send to (scheme, credentials, address)."""
+
+    status, slug, title = 400, "url-refused", "URL refused"
+
+
+class WebhookDisabled(DomainError):
+    status, slug, title = 409, "webhook-disabled", "Webhook endpoint disabled"

@@ -3,15 +3,16 @@ sending (SPEC §3.9, §5)."""
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from imageapi.domain.base import Model
 from imageapi.domain.edge import QUALITIES
 from imageapi.domain.formats import extension_types
 from imageapi.domain.models import MAX_SIDE, MAX_TITLE
 from imageapi.settings import DEFAULT_EDGE_WIDTHS
 
 
-class PublicLimits(BaseModel):
+class PublicLimits(Model):
     """The limits a client can check before sending (SPEC §5)."""
 
     max_upload_bytes: int
@@ -44,7 +45,7 @@ class PublicLimits(BaseModel):
     )
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok"] = "ok"
     version: str
     limits: PublicLimits

@@ -11,7 +11,12 @@ ID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 def new_image_id(now_ms: int | None = None) -> str:
     millis = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    return ulid(millis, os.urandom(10))
+
+
+def ulid(millis: int, entropy: bytes) -> str:
+    """The ULID of ``millis`` with the first 80 bits of ``entropy`` (deterministic ids use a hash)."""
+    value = (millis << 80) | int.from_bytes(entropy[:10], "big")
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

@@ -64,6 +64,7 @@ class ImageService:
     fetcher: Fetcher  # URL import (SSRF-guarded)
     clock: Callable[[], datetime] = field(default=utcnow)
     signer: RenditionSigner | None = None  # embedded rendition URLs (SPEC §3.10); None: links only
+    srcset_signer: PrefixSigner | None = None  # the srcset (CloudFront only); None: the signer, if it can
 
     @property
     def quota(self) -> Quota:
@@ -261,8 +262,9 @@ class ImageService:
         embedded = srcset = None
         if self.signer is not None and record.status is ImageStatus.ready:
             embedded = embed_renditions(record.renditions, record.updated_at, self.signer)
-            if isinstance(self.signer, PrefixSigner):  # the CDN renders every width (issue 20)
-                srcset = build_srcset(record, self.signer, self.settings.edge_widths)
+            prefix_signer = self.srcset_signer or (self.signer if isinstance(self.signer, PrefixSigner) else None)
+            if prefix_signer is not None:  # the CDN renders every width (issue 20)
+                srcset = build_srcset(record, prefix_signer, self.settings.edge_widths)
         return ImageOut.of(record, embedded, srcset)
 
     def require_ready(self, record: ImageRecord) -> None:

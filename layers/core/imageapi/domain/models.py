@@ -5,8 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from imageapi.domain.base import Model
 from imageapi.domain.embedded import EmbeddedRenditions, SrcsetEntry
 
 MAX_TITLE = 200
@@ -41,7 +42,7 @@ class ImageStatus(StrEnum):
     deleted = "deleted"  # in the trash (domain/trash): only ever a list filter and an output status
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -102,7 +103,7 @@ class OutputFormat(StrEnum):
     auto = "auto"  # the best the request's Accept allows: AVIF, then WebP, then JPEG (SPEC §3.5)
 
 
-class Transform(BaseModel):
+class Transform(Model):
     """An on-demand rendition (SPEC §3.5). Its canonical name keys the stored object."""
 
     width: Side | None = None
@@ -120,22 +121,22 @@ class Transform(BaseModel):
         return f"t_{part(self.width)}x{part(self.height)}_{self.fit.value}_q{part(self.quality)}.{fmt}"
 
 
-class DownloadLink(BaseModel):
+class DownloadLink(Model):
     url: str
     expires_at: datetime
 
 
-class CompatImageId(BaseModel):
+class CompatImageId(Model):
     image_id: str
 
 
-class Dimensions(BaseModel):
+class Dimensions(Model):
     width: int
     height: int
     bytes: int
 
 
-class Rendition(BaseModel):
+class Rendition(Model):
     key: str
     content_type: str
     width: int
@@ -143,12 +144,12 @@ class Rendition(BaseModel):
     bytes: int
 
 
-class DominantColor(BaseModel):
+class DominantColor(Model):
     hex: Annotated[str, Field(pattern=r"^#[0-9a-f]{6}$")]
     share: Annotated[float, Field(ge=0, le=1)]
 
 
-class ExifSummary(BaseModel):
+class ExifSummary(Model):
     """The EXIF subset we return. GPS coordinates are never kept: only whether they existed."""
 
     make: str | None = None
@@ -159,7 +160,7 @@ class ExifSummary(BaseModel):
     has_gps: bool = False
 
 
-class Analysis(BaseModel):
+class Analysis(Model):
     """SPEC §3.6, computed at ingest from one decode."""
 
     width: int
@@ -182,7 +183,7 @@ class Analysis(BaseModel):
     phash: str | None = None
 
 
-class ImageRecord(BaseModel):
+class ImageRecord(Model):
     """What DynamoDB keeps for one image (owner-scoped)."""
 
     id: str
@@ -205,14 +206,14 @@ class ImageRecord(BaseModel):
         return self.renditions.get("display")
 
 
-class ImageLinks(BaseModel):
+class ImageLinks(Model):
     self: str
     download: str
     thumbnail: str
     analysis: str
 
 
-class ImageOut(BaseModel):
+class ImageOut(Model):
     """The image object of SPEC §3.4."""
 
     id: str
@@ -268,22 +269,22 @@ class ImageOut(BaseModel):
         )
 
 
-class UploadForm(BaseModel):
+class UploadForm(Model):
     url: str
     fields: dict[str, str]
     expires_at: datetime
 
 
-class CreatedUpload(BaseModel):
+class CreatedUpload(Model):
     image: ImageOut
     upload: UploadForm
 
 
-class DuplicateImage(BaseModel):
+class DuplicateImage(Model):
     image: ImageOut
     duplicate: Literal[True] = True
 
 
-class ImagePage(BaseModel):
+class ImagePage(Model):
     items: list[ImageOut]
     next_cursor: str | None

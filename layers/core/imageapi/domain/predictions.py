@@ -4,26 +4,27 @@ else run the model on the original once and keep what it answered."""
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from imageapi.domain.base import Model
 from imageapi.domain.images import ImageService
 from imageapi.domain.ports import Predictor
 
 Task = Literal["ocr", "orientation"]
 
 
-class OcrPredictionOut(BaseModel):
+class OcrPredictionOut(Model):
     text: str
     confidence: float = Field(ge=0, le=1)
     box: list[int] = Field(min_length=4, max_length=4, description="[x, y, w, h] in the image's pixels")
 
 
-class OrientationPredictionOut(BaseModel):
+class OrientationPredictionOut(Model):
     angle: Literal[0, 90, 180, 270] = Field(description="clockwise rotation of the content from upright")
     confidence: float = Field(ge=0, le=1)
 
 
-class PredictionResult(BaseModel):
+class PredictionResult(Model):
     task: Task
     model: str
     model_version: str

@@ -15,6 +15,7 @@ from imageapi.domain.models import ImageRecord, ImportFromUrlRequest, Transform,
 from imageapi.domain.predictions import PredictionResult, PredictionService, Task
 
 URL_IMPORT, DIRECT_UPLOAD, TRANSFORM, PREDICTION = "url-import", "direct-upload", "transform", "prediction"
+WEBHOOKS = "webhooks"  # the webhook management routes (domain/webhooks/service)
 
 
 class RateLimited(TooManyRequests):
@@ -46,6 +47,12 @@ class RateCounter(Protocol):
         ...
 
 
+class Limiter(Protocol):
+    """What a limited use case calls before its costly work: raises ``RateLimited`` when over."""
+
+    def check(self, owner: str, route: str) -> None: ...
+
+
 class RateLimiter:
     def __init__(self, counter: RateCounter, limits: RateLimits, clock: Any = time.time) -> None:
         self._counter = counter
@@ -73,7 +80,7 @@ class LimitedImageService(ImageService):
     """The image use cases with the costly ones behind the owner's rate limit (checked before any
     work, so a limited request costs one counter write and nothing else)."""
 
-    limiter: RateLimiter = field(kw_only=True)
+    limiter: Limiter = field(kw_only=True)
 
     def import_from_url(self, owner: str, request: ImportFromUrlRequest) -> ImageRecord:
         self.limiter.check(owner, URL_IMPORT)
@@ -95,7 +102,7 @@ class LimitedImageService(ImageService):
 
 @dataclass
 class LimitedPredictionService(PredictionService):
-    limiter: RateLimiter = field(kw_only=True)
+    limiter: Limiter = field(kw_only=True)
 
     def predict(self, owner: str, image_id: str, task: Task) -> PredictionResult:
         self.limiter.check(owner, PREDICTION)

@@ -1,11 +1,14 @@
 """Turns the three request shapes of POST /images (SPEC §3.2) into service calls. Shared by
 the upload function and the compatibility route, so there is one implementation of each way."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
 from pydantic import BaseModel, ConfigDict
 
 from imageapi.domain.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from imageapi.domain.images import ImageService
 from imageapi.domain.models import (
     CreatedUpload,
     CreateUploadRequest,
@@ -18,7 +21,9 @@ from imageapi.domain.models import (
     Title,
 )
 from imageapi.http.api import media_type, parse_json_body, raw_body, validate
-from imageapi.http.multipart import parse_multipart
+
+if TYPE_CHECKING:
+    from imageapi.domain.images import ImageService
 
 UNTITLED = "untitled image"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around a file at the limit
@@ -43,6 +48,8 @@ def create_from_multipart(service: ImageService, app: APIGatewayHttpResolver, ow
     if len(body) > limit + MULTIPART_OVERHEAD:
         raise _too_large(limit)
     try:
+        from imageapi.http.multipart import parse_multipart  # python-multipart: direct uploads only
+
         form = parse_multipart(body, app.current_event.headers.get("content-type", ""), max_bytes=limit)
     except PayloadTooLarge as error:
         raise _too_large(limit) from error

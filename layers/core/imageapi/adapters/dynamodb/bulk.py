@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from imageapi.adapters.dynamodb.items import _s, gram_pk, image_item
+from imageapi.adapters.dynamodb.items import _n, _s, gram_count_key, gram_pk, image_item
 from imageapi.adapters.dynamodb.titles import TitleIndex
 from imageapi.domain.models import ImageRecord
 from imageapi.domain.search import normalise, trigrams
@@ -27,4 +27,15 @@ class BulkLoad(TitleIndex):
         for batch in (items, grams):
             self._batch_write_all(batch)
         for owner in {owner for owner, _ in counts}:
-            self._count_grams(owner, {gram: n for (o, gram), n in counts.items() if o == owner})
+            self._add_gram_counts(owner, {gram: n for (o, gram), n in counts.items() if o == owner})
+
+    def _add_gram_counts(self, owner: str, added: dict[str, int]) -> None:
+        """The counts read in batches and written back summed, unconditionally like the rest of a
+        bulk load: about two requests per hundred trigrams instead of one update per trigram."""
+        current = self._gram_counts(owner, set(added))
+        self._batch_write_all(
+            [
+                {"PutRequest": {"Item": {**gram_count_key(owner, gram), "images": _n(current[gram] + n)}}}
+                for gram, n in sorted(added.items())
+            ]
+        )

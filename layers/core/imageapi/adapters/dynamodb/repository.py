@@ -8,21 +8,38 @@ can never count twice. Reads, the title index and stored predictions live in the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from imageapi.adapters.dynamodb import dedupe
 from imageapi.adapters.dynamodb import quota as quotas
 from imageapi.adapters.dynamodb.bulk import BulkLoad
-from imageapi.adapters.dynamodb.items import _n, _s, cancellation_reasons, image_item, image_key
+from imageapi.adapters.dynamodb.items import (
+    _n,
+    _s,
+    cancellation_reasons,
+    epoch_ms,
+    event_attrs,
+    image_item,
+    image_key,
+    purged_item,
+    same_sequence,
+    sequence_of,
+)
 from imageapi.adapters.dynamodb.predictions import PredictionStore
 from imageapi.adapters.dynamodb.reads import ImageReads
 from imageapi.domain.errors import NotFound, QuotaExceeded
+from imageapi.domain.events import EventType, PurgeReason
 from imageapi.domain.models import ImageRecord, ImageStatus
 from imageapi.domain.ports import Quota
 from imageapi.domain.search import normalise, trigrams
 
 if TYPE_CHECKING:  # boto3 stubs are not needed at run time
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+# A delete re-reads and tries again when the record changed between its read and its write.
+_CHANGE_RETRIES = 5
 
 
 class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
@@ -37,7 +54,10 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": image_item(record, expires_at),
+                            "Item": {
+                                **image_item(record, expires_at),
+                                **event_attrs(EventType.created, 1, record.created_at),
+                            },
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -57,16 +77,31 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
                 raise
         self._write_grams(record.owner, record.id, record.title, add=trigrams(record.title))
 
-    def _transition(self, record: ImageRecord, *, byte_delta: int, image_delta: int) -> bool:
-        """Move a pending record to its new state and adjust quota, once."""
+    def _transition(self, record: ImageRecord, event: EventType, *, byte_delta: int, image_delta: int) -> bool:
+        """Move a pending record to its new state and adjust quota, once. The item's sequence
+        number moves and its event is set in the same conditional write (domain/events)."""
+        item = image_item(record)
         items: list[TransactWriteItemTypeDef] = [
             {
-                "Put": {
+                "Update": {
                     "TableName": self._table,
-                    "Item": image_item(record),
+                    "Key": image_key(record.owner, record.id),
+                    "UpdateExpression": (
+                        "SET #doc = :doc, #status = :status, gsi1pk = :gsi1pk, title_lower = :title, "
+                        "ev = :ev, ev_at = :at REMOVE expires_at ADD seq :one"
+                    ),
                     "ConditionExpression": "#status = :pending",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":pending": _s(ImageStatus.pending.value)},
+                    "ExpressionAttributeNames": {"#status": "status", "#doc": "doc"},
+                    "ExpressionAttributeValues": {
+                        ":pending": _s(ImageStatus.pending.value),
+                        ":doc": item["doc"],
+                        ":status": item["status"],
+                        ":gsi1pk": item["gsi1pk"],
+                        ":title": item["title_lower"],
+                        ":ev": _s(event.value),
+                        ":at": _n(epoch_ms(record.updated_at)),
+                        ":one": _n(1),
+                    },
                 }
             }
         ]
@@ -84,11 +119,11 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
         return True
 
     def complete(self, record: ImageRecord, *, byte_delta: int) -> bool:
-        return self._transition(record, byte_delta=byte_delta, image_delta=0)
+        return self._transition(record, EventType.ready, byte_delta=byte_delta, image_delta=0)
 
     def reject(self, record: ImageRecord) -> bool:
         # A rejected upload gives its reservation back but keeps its record.
-        return self._transition(record, byte_delta=-record.declared_bytes, image_delta=-1)
+        return self._transition(record, EventType.rejected, byte_delta=-record.declared_bytes, image_delta=-1)
 
     def update(self, record: ImageRecord, *, old_title: str) -> None:
         """Save a changed title or served size. Only the record's own attributes are set, so
@@ -97,10 +132,16 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
             self._db.update_item(
                 TableName=self._table,
                 Key=image_key(record.owner, record.id),
-                UpdateExpression="SET #doc = :doc, title_lower = :title",
+                UpdateExpression="SET #doc = :doc, title_lower = :title, ev = :ev, ev_at = :at ADD seq :one",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#doc": "doc"},
-                ExpressionAttributeValues={":doc": _s(record.model_dump_json()), ":title": _s(normalise(record.title))},
+                ExpressionAttributeValues={
+                    ":doc": _s(record.model_dump_json()),
+                    ":title": _s(normalise(record.title)),
+                    ":ev": _s(EventType.updated.value),
+                    ":at": _n(epoch_ms(record.updated_at)),
+                    ":one": _n(1),
+                },
             )
         except self._db.exceptions.ConditionalCheckFailedException as error:
             raise NotFound(f"no image with id {record.id!r}") from error
@@ -115,7 +156,8 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
             self._db.update_item(
                 TableName=self._table,
                 Key=image_key(owner, image_id),
-                UpdateExpression="ADD transforms :name",
+                # No state change: REMOVE ev keeps this write out of the event stream's filter.
+                UpdateExpression="ADD transforms :name REMOVE ev",
                 ConditionExpression=(
                     "attribute_exists(pk) AND (attribute_not_exists(transforms) OR "
                     "size(transforms) < :cap OR contains(transforms, :one))"
@@ -127,18 +169,48 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
         return True
 
     def delete(self, record: ImageRecord, *, counted_bytes: int) -> bool:
-        """Delete the record and give back its quota; False when it was already gone."""
-        counts_toward_quota = record.status is not ImageStatus.rejected
+        """Delete the record and give back its quota; False when it was already gone. The purge's
+        event goes out through an outbox item written in the same transaction."""
+        for _ in range(_CHANGE_RETRIES):
+            found = self._db.get_item(
+                TableName=self._table, Key=image_key(record.owner, record.id), ConsistentRead=True
+            )
+            if "Item" not in found:
+                return False
+            deleted = self._delete_at(record, found["Item"], counted_bytes=counted_bytes)
+            if deleted is not None:
+                break
+        else:
+            raise RuntimeError(f"image {record.id} kept changing while it was deleted")
+        if not deleted:
+            return False
+        self._write_grams(record.owner, record.id, record.title, remove=trigrams(record.title))
+        self._delete_predictions(record.owner, record.id)
+        return True
+
+    def _delete_at(self, record: ImageRecord, item: dict[str, Any], *, counted_bytes: int) -> bool | None:
+        """One try at the delete transaction against the item as read: None when the item changed
+        in between (read again), False when it is gone."""
+        condition, values = same_sequence(item)
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._table,
                     "Key": image_key(record.owner, record.id),
-                    "ConditionExpression": "attribute_exists(pk)",
+                    "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+                    **values,
                 }
-            }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": purged_item(
+                        record, sequence_of(item) + 1, datetime.now(UTC), PurgeReason.deleted_permanently
+                    ),
+                }
+            },
         ]
-        if counts_toward_quota:
+        if record.status is not ImageStatus.rejected:  # a rejected upload gave its reservation back
             items.append(quotas.adjust(self._table, record.owner, images=-1, bytes_=-counted_bytes))
         if record.sha256:
             items.append(dedupe.delete_marker(self._table, record))
@@ -147,11 +219,9 @@ class DynamoImageRepository(ImageReads, PredictionStore, BulkLoad):
         except self._db.exceptions.TransactionCanceledException as error:
             reasons = cancellation_reasons(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+                return None
+            if reasons[-1:] == ["ConditionalCheckFailed"] and record.sha256:
                 # The marker points at a newer copy of the same bytes: keep it.
-                return self.delete(record.model_copy(update={"sha256": None}), counted_bytes=counted_bytes)
+                return self._delete_at(record.model_copy(update={"sha256": None}), item, counted_bytes=counted_bytes)
             raise
-        self._write_grams(record.owner, record.id, record.title, remove=trigrams(record.title))
-        self._delete_predictions(record.owner, record.id)
         return True

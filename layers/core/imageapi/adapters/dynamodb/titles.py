@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from imageapi.adapters.dynamodb.base import Table
-from imageapi.adapters.dynamodb.items import BATCH_GET, GRAM_COUNT_SK, _n, _s, gram_item, gram_pk
+from imageapi.adapters.dynamodb.items import BATCH_GET, GRAM_COUNT_SK, _n, _s, gram_count_key, gram_item, gram_pk
 from imageapi.domain.models import ImageRecord, ImageStatus
 from imageapi.domain.ports import Page
 from imageapi.domain.search import trigrams
@@ -36,7 +36,7 @@ class TitleIndex(Table):
         atomic ADD per trigram, sent concurrently (a transaction would bill double for no gain)."""
 
         def add(gram: str, delta: int) -> None:
-            key = {"pk": _s(gram_pk(owner, gram)), "sk": _s(GRAM_COUNT_SK)}
+            key = gram_count_key(owner, gram)
             updated = self._db.update_item(
                 TableName=self._table,
                 Key=key,
@@ -59,7 +59,7 @@ class TitleIndex(Table):
 
     def _gram_counts(self, owner: str, grams: set[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
-        keys: list[Any] = [{"pk": _s(gram_pk(owner, g)), "sk": _s(GRAM_COUNT_SK)} for g in sorted(grams)]
+        keys: list[Any] = [gram_count_key(owner, g) for g in sorted(grams)]
         for start in range(0, len(keys), BATCH_GET):
             pending = keys[start : start + BATCH_GET]
             while pending:

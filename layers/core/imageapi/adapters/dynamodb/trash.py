@@ -22,16 +22,21 @@ from imageapi.adapters.dynamodb.items import (
     _n,
     _s,
     cancellation_reasons,
+    event_attrs,
     image_item,
     image_key,
     owner_pk,
+    purged_item,
     record_of,
+    same_sequence,
+    sequence_of,
     sha256_key,
     status_pk,
 )
 from imageapi.adapters.dynamodb.predictions import PredictionStore
 from imageapi.adapters.dynamodb.titles import TitleIndex
 from imageapi.domain.errors import QuotaExceeded
+from imageapi.domain.events import EventType, PurgeReason
 from imageapi.domain.models import ImageRecord, ImageStatus
 from imageapi.domain.ports import Quota
 from imageapi.domain.search import normalise, trigrams
@@ -43,6 +48,7 @@ if TYPE_CHECKING:  # boto3 stubs are not needed at run time
 # A title filter over the trash reads at most this many pages' worth per request.
 FILTER_SCAN_PAGES = 3
 _CCF = "ConditionalCheckFailed"
+_CHANGE_RETRIES = 5  # the move re-reads and tries again when the record changed in between
 
 
 def trash_key(owner: str, image_id: str) -> dict[str, Any]:
@@ -68,9 +74,25 @@ def _trashed_of(item: dict[str, Any]) -> TrashedImage:
 
 class DynamoTrash(TitleIndex, PredictionStore):
     def trash(self, record: ImageRecord, *, deleted_at: datetime, purge_at: datetime) -> bool:
-        live = self._db.get_item(TableName=self._table, Key=image_key(record.owner, record.id), ConsistentRead=True)
-        if "Item" not in live:
+        for _ in range(_CHANGE_RETRIES):
+            live = self._db.get_item(TableName=self._table, Key=image_key(record.owner, record.id), ConsistentRead=True)
+            if "Item" not in live:
+                return False
+            moved = self._trash_at(record, live["Item"], deleted_at=deleted_at, purge_at=purge_at)
+            if moved is not None:
+                break
+        else:
+            raise RuntimeError(f"image {record.id} kept changing while it was deleted")
+        if not moved:
             return False
+        self._write_grams(record.owner, record.id, record.title, remove=trigrams(record.title))
+        self._delete_predictions(record.owner, record.id)
+        return True
+
+    def _trash_at(
+        self, record: ImageRecord, live: dict[str, Any], *, deleted_at: datetime, purge_at: datetime
+    ) -> bool | None:
+        """One try at the move, against the live item as read: None when it changed in between."""
         item: dict[str, Any] = {
             **trash_key(record.owner, record.id),
             "gsi1pk": _s(status_pk(record.owner, ImageStatus.deleted)),
@@ -79,15 +101,18 @@ class DynamoTrash(TitleIndex, PredictionStore):
             "doc": _s(record.model_dump_json()),
             "deleted_at": _n(int(deleted_at.timestamp() * 1000)),
             "expires_at": _n(_epoch(purge_at)),
+            **event_attrs(EventType.deleted, sequence_of(live) + 1, deleted_at),
         }
-        if "transforms" in live["Item"]:  # the renditions claimed still count after a restore
-            item["transforms"] = live["Item"]["transforms"]
+        if "transforms" in live:  # the renditions claimed still count after a restore
+            item["transforms"] = live["transforms"]
+        condition, values = same_sequence(live)
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._table,
                     "Key": image_key(record.owner, record.id),
-                    "ConditionExpression": "attribute_exists(pk)",
+                    "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+                    **values,
                 }
             },
             {"Put": {"TableName": self._table, "Item": item}},
@@ -96,11 +121,12 @@ class DynamoTrash(TitleIndex, PredictionStore):
             items.append(quotas.adjust(self._table, record.owner, images=-1, bytes_=-counted_bytes(record)))
         if record.sha256:
             items.append(dedupe.delete_marker(self._table, record))
-        if not self._transact(items, drop_last_on_conflict=bool(record.sha256)):
-            return False
-        self._write_grams(record.owner, record.id, record.title, remove=trigrams(record.title))
-        self._delete_predictions(record.owner, record.id)
-        return True
+        if self._transact(items, drop_last_on_conflict=bool(record.sha256)):
+            return True
+        gone = "Item" not in self._db.get_item(
+            TableName=self._table, Key=image_key(record.owner, record.id), ConsistentRead=True
+        )
+        return False if gone else None
 
     def get_trashed(self, owner: str, image_id: str, *, now: datetime) -> TrashedImage | None:
         found = self._db.get_item(TableName=self._table, Key=trash_key(owner, image_id), ConsistentRead=True)
@@ -114,7 +140,7 @@ class DynamoTrash(TitleIndex, PredictionStore):
         if "Item" not in found:
             return None
         record = record_of(found["Item"])
-        live = image_item(record)
+        live = {**image_item(record), **event_attrs(EventType.restored, sequence_of(found["Item"]) + 1, now)}
         if "transforms" in found["Item"]:
             live["transforms"] = found["Item"]["transforms"]
         items: list[TransactWriteItemTypeDef] = [
@@ -149,13 +175,28 @@ class DynamoTrash(TitleIndex, PredictionStore):
         return record
 
     def forget(self, owner: str, image_id: str) -> bool:
-        try:
-            self._db.delete_item(
-                TableName=self._table, Key=trash_key(owner, image_id), ConditionExpression="attribute_exists(pk)"
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
+        """Remove a trashed record for good; its purge event goes out through an outbox item
+        written in the same transaction (trash items never change, so no sequence check)."""
+        found = self._db.get_item(TableName=self._table, Key=trash_key(owner, image_id), ConsistentRead=True)
+        if "Item" not in found:
             return False
-        return True
+        outbox = purged_item(
+            record_of(found["Item"]),
+            sequence_of(found["Item"]) + 1,
+            datetime.now(UTC),
+            PurgeReason.deleted_permanently,
+        )
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": trash_key(owner, image_id),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": outbox}},
+        ]
+        return self._transact(items, drop_last_on_conflict=False)
 
     def list_trash(self, owner: str, *, limit: int, cursor: str | None, query: str | None, now: datetime) -> TrashPage:
         query = normalise(query) if query else None
