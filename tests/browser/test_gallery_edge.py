@@ -25,9 +25,8 @@ import uuid
 from typing import Any
 
 import pytest
-import requests
 
-from bench.gallery import CDN_PREFIX, CountingMiddleware, GalleryViews, measure_views, seed_photos
+from bench.gallery import CDN_PREFIX, GalleryViews, measure_views, seed_photos, todays_first_view
 
 from .conftest import wait_until
 
@@ -58,28 +57,6 @@ def photos(stack: Any) -> str:
     return user
 
 
-def todays_first_view(stack: Any, user: str) -> tuple[int, int]:
-    """(rendition bytes, API bytes) of a first view of the page before issue 20: the list without
-    srcset and not compressed, /health, and each card's embedded thumbnail (the renditions that exist
-    today stay as they are), through the same counting middleware."""
-    gateway = stack._gateway
-    counter = CountingMiddleware(gateway.app)
-    gateway.app = counter
-    try:
-        headers = {"Authorization": f"Bearer {stack.token(user)}", "Accept-Encoding": "identity"}
-        listed = requests.get(f"{stack.api_url}/images?limit={IMAGES}", headers=headers, timeout=30)
-        assert requests.get(f"{stack.api_url}/health", timeout=30).status_code == 200
-        for image in listed.json()["items"]:
-            assert requests.get(image["renditions"]["thumbnail"]["url"], timeout=30).status_code == 200
-        view = counter.take()
-    finally:
-        gateway.app = counter.app
-    assert view.rendition_requests == IMAGES and "Content-Encoding" not in listed.headers
-    srcsets = sum(len(match) for match in re.findall(r',"srcset":\[[^\]]*\]', listed.text))
-    assert srcsets > 0
-    return view.rendition_bytes, sum(hit.bytes for hit in view.api) - srcsets
-
-
 def _cards_drawn_well(views: GalleryViews) -> None:
     loaded = [card for card in views.cards if card["loaded"]]
     assert len(loaded) == IMAGES, views.cards  # the whole first page is within the lazy-load range
@@ -91,7 +68,7 @@ def _cards_drawn_well(views: GalleryViews) -> None:
 def test_the_first_view_costs_at_most_0_6_of_todays_bytes_and_no_card_is_upscaled(
     stack: Any, browser: Any, photos: str
 ) -> None:
-    today, today_api = todays_first_view(stack, photos)
+    today, today_api = todays_first_view(stack._gateway, stack.api_url, stack.token(photos), IMAGES)
     views = measure_views(stack._gateway, browser, stack.api_url, photos, IMAGES)
     first, again = views.first, views.reload
     api_bytes = sum(hit.bytes for hit in first.api)  # the list is gzip-compressed now
