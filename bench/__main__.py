@@ -35,6 +35,7 @@ SECTIONS = (
     "formats",
     "clients",
     "events",
+    "edge",
 )
 
 
@@ -87,6 +88,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import clients
 
         return clients.run()
+    if name == "edge":
+        from bench import edge
+
+        return edge.run(trials=5 if quick else 20, every=2 if quick else 5)
     raise ValueError(name)
 
 
@@ -183,6 +188,7 @@ def main() -> int:
             "8 delivery": "delivery",
             "9 scale": "scale",
             "10 clients": "clients",
+            "9 edge": "edge",
         }
         kept = [
             r

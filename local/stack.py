@@ -73,6 +73,7 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self.template: LocalTemplate | None = None
         self.issuer: LocalIssuer | None = None
+        self.cdn: cdn.LocalCdn | None = None  # the renditions CDN's stand-in (DELIVERY_MODE=cdn)
         self.environment: dict[str, str | None] = {}
 
     # ------------------------------------------------------------ lifecycle
@@ -98,16 +99,17 @@ class LocalStack:
             # Webhooks may reach the gateway's own inbox (and only that, unless
             # IMPORT_ALLOW_PRIVATE_NETWORKS): its origins skip the address check.
             self.environment["WEBHOOK_ALLOWED_ORIGINS"] = ",".join(origins)
-            cdn_app = self._local_cdn() if self.environment.get("DELIVERY_MODE") == "cdn" else None
+            # Every local layer of every function (in-process, they share one sys.path).
+            layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
+            handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
+            cdn_app = self._local_cdn(handlers) if self.environment.get("DELIVERY_MODE") == "cdn" else None
+            self.cdn = cdn_app
             self._apply_env(self.environment)
             self.issuer = LocalIssuer(
                 self.state_dir,
                 issuer=f"{self._gateway.url}/_local",
                 audience=self.template.jwt_audience or [DEFAULT_AUDIENCE],
             )
-            # Every local layer of every function (in-process, they share one sys.path).
-            layer_dirs = [d for fn in self.template.functions.values() for d in fn.layer_dirs]
-            handlers = HandlerRegistry([*dict.fromkeys(layer_dirs), self.root / "layers" / "core"])
             if isinstance(self._throttle, StageThrottle):
                 self.throttle = self._throttle
             elif self._throttle:
@@ -164,11 +166,13 @@ class LocalStack:
     ) -> None:
         self.stop()
 
-    def _local_cdn(self) -> cdn.LocalCdn:
+    def _local_cdn(self, handlers: HandlerRegistry) -> cdn.LocalCdn:
         """DELIVERY_MODE=cdn: the stand-in for RenditionsDistribution, its key pair stored the way
-        CdnKeyPair stores it in AWS, and the functions' CDN_* variables pointing at both."""
-        assert self._aws and self._gateway
+        CdnKeyPair stores it in AWS, the functions' CDN_* variables pointing at both, and the render
+        function's handler (in-process) as the edge's fallback origin."""
+        assert self._aws and self._gateway and self.template
         secret = self.environment.get("CDN_PRIVATE_KEY_SECRET") or f"{self._name_prefix}-CdnSigningKeySecret"
+        renderer = self.template.functions.get("RenderFunction")
         app, env = cdn.provision(
             state_dir=self.state_dir,
             base_url=f"{self._gateway.url}{cdn.MOUNT}",
@@ -177,6 +181,8 @@ class LocalStack:
             bucket=str(self.environment.get("BUCKET_NAME")),
             secret_name=secret.rsplit(":secret:", 1)[-1],
             ttl_seconds=int(self.environment.get("DELIVERY_URL_TTL_SECONDS") or 3600),
+            widths=cdn.parse_widths(self.environment.get("EDGE_WIDTHS")),
+            render=(lambda event: handlers.invoke(renderer, event)) if renderer else None,
         )
         self.environment.update(env)
         return app

@@ -121,6 +121,7 @@ class FunctionSpec:
     routes: list[HttpRoute] = field(default_factory=list)
     sqs_triggers: list[SqsTrigger] = field(default_factory=list)
     stream_triggers: list[StreamTrigger] = field(default_factory=list)
+    function_url: bool = False  # FunctionUrlConfig: invoked through a Lambda function URL (RenderFunction)
 
 
 @dataclass(frozen=True)
@@ -559,6 +560,7 @@ def _function(
         environment=_local_env(resolver, (props.get("Environment") or {}).get("Variables")),
         # SAM adds a function's Layers to the Globals ones.
         layer_dirs=_layer_dirs([*(fn_globals.get("Layers") or []), *(props.get("Layers") or [])], base, resolver),
+        function_url="FunctionUrlConfig" in props,
     )
     any_api_protected = any(default_protected.values())
     for event_id, event in (props.get("Events") or {}).items():

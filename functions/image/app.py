@@ -9,7 +9,7 @@ from imageapi.http.api import SECURITY_HEADERS, Query, Response, build_resolver,
 app = build_resolver()
 
 
-@app.get("/images/<image_id>", summary="Get one image")
+@app.get("/images/<image_id>", summary="Get one image", compress=True)
 def get_image(image_id: str) -> ImageOut:
     service = image_service()
     return service.present(service.get_image(current_owner(app), image_id))

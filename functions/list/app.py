@@ -9,7 +9,7 @@ from imageapi.http.api import Query, build_resolver, current_owner, lambda_entry
 app = build_resolver()
 
 
-@app.get("/images")
+@app.get("/images", compress=True)  # gzip: a srcset repeats its signature per width (issue 20)
 def list_images(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,

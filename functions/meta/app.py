@@ -49,6 +49,7 @@ def health() -> Health:
             "webhooks": settings.rate_limit_webhooks,
         },
         rate_limit_window_seconds=settings.rate_limit_window_seconds,
+        edge_widths=list(settings.edge_widths),
     )
     return Health(version=__version__, limits=limits)
 

@@ -14,7 +14,13 @@ What runs (same interface as `make dev`: the page and API on $PORT, the AWS endp
 - a front door on 127.0.0.1:$PORT: the web page, `/_local/token`, and every API route, whose
   bearer token it verifies (sam local runs no JWT authorizer) before passing the request to
   `sam local start-api`. Presigned URLs made in a container name the bridge address; the front
-  door hands the browser the loopback one.
+  door hands the browser the loopback one;
+- the renditions CDN's stand-in under `/_cdn` on the front door (local/edge/cdn.py, as `make dev`
+  has it): the functions in their containers sign with the key it stored in the local Secrets
+  Manager, and on an edge miss it invokes RenderFunction in its container through
+  `sam local start-lambda`, with the function URL event CloudFront sends (issue 20). An AVIF too
+  slow for a first miss is encoded on the miss itself there (`EDGE_FILL=off`: a container ends
+  with its invocation, so there is no thread to finish it, and no Lambda to invoke).
 """
 
 from __future__ import annotations
@@ -41,10 +47,10 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
 from .. import ACCESS_KEY_ID, REGION, REPO_ROOT, SECRET_ACCESS_KEY
-from ..aws import LocalAwsServer, create_resources
+from ..aws import LocalAwsServer, client, create_resources
 from ..aws.endpoint import _quiet_handler
 from ..aws.ttl import TtlReaper
-from ..edge import inbox
+from ..edge import cdn, inbox
 from ..edge.auth import AuthError, LocalIssuer
 from ..edge.gateway import Gateway, GatewayServer, problem, unauthorized
 from ..runtime.environment import DEFAULT_AUDIENCE, local_environment
@@ -295,6 +301,7 @@ class SamDev:
         self.issuer: LocalIssuer | None = None
         self.environment: dict[str, str | None] = {}
         self.container_aws_url = ""
+        self.cdn: cdn.LocalCdn | None = None
 
     def start(self) -> SamDev:
         try:
@@ -315,10 +322,9 @@ class SamDev:
             self.template = load(REPO_ROOT / "template.yaml", aws_url=self._aws.url)
             create_resources(self._aws.url, self.template, extra_cors_origins=origins)
             self.environment = local_environment(self.template, self.container_aws_url, self._caller_env)
-            # Renditions as presigned S3 URLs (DeliveryMode=s3): the CDN stand-in and its signing
-            # key belong to `make dev`'s gateway; the front door hands these URLs to the browser
-            # with the loopback address, like every presigned URL made in a container.
-            self.environment["DELIVERY_MODE"] = "s3"
+            # Renditions through the CDN stand-in on the front door, as `make dev` serves them; its
+            # key goes into the local Secrets Manager, which the containers read at the bridge address.
+            self.cdn = self._local_cdn()
             # The webhook inbox, where containers reach it (the bridge) and the browser sees it
             # (the front door); webhooks may reach that origin whatever IMPORT_ALLOW_PRIVATE_NETWORKS.
             self._inbox_bridge = BackgroundServer(
@@ -337,6 +343,8 @@ class SamDev:
             self._sam = [api, lam]
             for process in self._sam:
                 process.start()
+            invoker = LambdaInvoker(lam.url)
+            self.cdn.render = self._renderer(invoker)
             self.issuer = LocalIssuer(
                 self.state_dir,
                 issuer=f"{self._front.url}/_local",
@@ -350,10 +358,9 @@ class SamDev:
                 REPO_ROOT / "web",
                 origins,
             )
-            self._front.app = DispatcherMiddleware(front, {inbox.MOUNT: self.inbox})
+            self._front.app = DispatcherMiddleware(front, {inbox.MOUNT: self.inbox, cdn.MOUNT: self.cdn})
             self._front.start()
             self._inbox_bridge.start()
-            invoker = LambdaInvoker(lam.url)
             # A message stays invisible while its batch runs in a (possibly cold) container.
             timeout = max((fn.timeout_s for fn in self.template.functions.values() if fn.sqs_triggers), default=30)
             self._pollers = pollers_for(self.template, invoker, self._aws.url, visibility_timeout=timeout + 30)  # type: ignore[arg-type]
@@ -369,6 +376,40 @@ class SamDev:
             self.stop()
             raise
         return self
+
+    def _local_cdn(self) -> cdn.LocalCdn:
+        """The renditions CDN's stand-in (DELIVERY_MODE=cdn), its key stored where the containers
+        read it, and the functions' CDN_* variables pointing at the front door."""
+        assert self._aws and self._front
+        secret = self.environment.get("CDN_PRIVATE_KEY_SECRET") or "image-api-local-CdnSigningKeySecret"
+        app, env = cdn.provision(
+            state_dir=self.state_dir,
+            base_url=f"{self._front.url}{cdn.MOUNT}",
+            secrets=client("secretsmanager", self._aws.url),
+            s3=client("s3", self._aws.url),
+            bucket=str(self.environment.get("BUCKET_NAME")),
+            secret_name=secret.rsplit(":secret:", 1)[-1],
+            ttl_seconds=int(self.environment.get("DELIVERY_URL_TTL_SECONDS") or 3600),
+            widths=cdn.parse_widths(self.environment.get("EDGE_WIDTHS")),
+        )
+        # An empty CDN_DISTRIBUTION_ID (not unset: SAM would fill in the template's): nothing to invalidate.
+        self.environment.update({**env, "DELIVERY_MODE": "cdn", "EDGE_FILL": "off", "CDN_DISTRIBUTION_ID": ""})
+        return app
+
+    def _renderer(self, invoker: LambdaInvoker) -> cdn.RenderFunction:
+        """RenderFunction in its container; a 302 made there names the bridge address: the browser
+        gets the loopback one, as the front door does for the API's presigned URLs."""
+        assert self.template
+        function = self.template.functions["RenderFunction"]
+
+        def render(event: dict[str, Any]) -> dict[str, Any]:
+            answer: dict[str, Any] = invoker.invoke(function, event)
+            headers = answer.get("headers") or {}
+            if "Location" in headers:
+                headers["Location"] = headers["Location"].replace(self.container_aws_url, self.aws_url)
+            return answer
+
+        return render
 
     def stop(self) -> None:
         pollers: list[SqsPoller | StreamPoller] = [*self._pollers, *self._stream_pollers]

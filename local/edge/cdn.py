@@ -1,17 +1,26 @@
 """The local stand-in for the renditions CDN (template.yaml's RenditionsDistribution, SPEC §3.10).
 
 Mounted on the local gateway under ``/_cdn`` (same origin as the web page, so an ``<img src>``
-needs nothing more). It does what the distribution does in AWS:
+needs nothing more). It does what the distribution does in AWS, in CloudFront's order:
 
-- refuses anything outside ``renditions/`` (the distribution's viewer-request function: 404) and
-  any method but GET/HEAD;
-- verifies the signed URL the way CloudFront does for a trusted key group with a canned policy:
-  ``Key-Pair-Id`` names a known key, ``Signature`` is RSA-SHA1 over the policy rebuilt from the
-  URL as requested (without the three signing parameters), and ``Expires`` is in the future;
-  otherwise 403 with CloudFront's XML error body;
-- reads the object from the local S3 endpoint (what origin access control lets CloudFront read),
-  and answers with ``Cache-Control`` (the response headers policy's), ``ETag`` and ``304`` on a
-  matching ``If-None-Match``.
+- refuses anything outside ``renditions/`` (the default behaviour's function: 404) and any method
+  but GET/HEAD;
+- verifies the signed URL as CloudFront does for a trusted key group, canned or custom policy
+  (``signatures``: a custom policy's Resource may end in ``*``, one signature per image); 403 with
+  CloudFront's XML error body otherwise;
+- ``renditions/*/edge/*`` (the edge behaviour, issue 20): runs the viewer-request function, whose
+  Python twin (``imageapi.domain.edge_request``; tests compare it with the JavaScript under node)
+  refuses off-list widths and qualities with a 400 and rewrites the request to the object key with
+  one format class from ``Accept``; then the origin group: the stored object from the bucket, or
+  on a miss the render function (``render``: its handler in-process, or its container under
+  ``make sam-dev``) with the function URL event CloudFront sends; ``Vary: Accept`` on every answer,
+  the renderer's own ``Cache-Control`` (no-store) kept;
+- every other rendition is read from the local S3 endpoint (what origin access control lets
+  CloudFront read), with ``Cache-Control`` (the response headers policy's), ``ETag`` and ``304``
+  on a matching ``If-None-Match``.
+
+It keeps no cache of its own (the browser's is the one that matters locally), so a deleted image's
+URLs find nothing in the bucket and the renderer answers 404 as in AWS after the invalidation.
 
 The key pair lives in the local state directory (``cdn-signing-key.pem``, like the local JWT
 key); ``provision`` stores the private key in the local Secrets Manager and returns the variables
@@ -21,30 +30,33 @@ that point the functions at it, exactly as the template does in AWS.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import json
 import logging
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
+from .. import REPO_ROOT
+from . import signatures
 from .auth import _load_or_create_key
 
 MOUNT = "/_cdn"
 KEY_FILE = "cdn-signing-key.pem"
 SERVED_PREFIX = "renditions/"
-_SIGNING_PARAMS = ("Expires", "Signature", "Key-Pair-Id")
+EDGE_BEHAVIOUR = re.compile(r"renditions/.*/edge/.*", re.DOTALL)  # the path pattern renditions/*/edge/*
+DEFAULT_WIDTHS = (160, 240, 320, 480, 640, 960, 1280, 1920, 2560, 3840)
+RenderFunction = Callable[[dict[str, Any]], dict[str, Any]]  # a function URL event in, its answer out
 
 
 def key_pair_id(public_key: rsa.RSAPublicKey) -> str:
@@ -58,8 +70,28 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(body, status=status, content_type="text/xml", headers={"X-Cache": "Error from cloudfront"})
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.replace("-", "+").replace("_", "=").replace("~", "/"), validate=True)
+def _edge_function() -> Any:
+    """``imageapi.domain.edge_request``, from the core layer (the functions' package)."""
+    core = str(REPO_ROOT / "layers" / "core")
+    if core not in sys.path:
+        sys.path.insert(0, core)
+    from imageapi.domain import edge_request
+
+    return edge_request
+
+
+def parse_widths(text: str | None) -> tuple[int, ...]:
+    """The EdgeWidths parameter (digits and commas, the template's AllowedPattern), or the default."""
+    return tuple(sorted({int(w) for w in text.split(",")})) if text else DEFAULT_WIDTHS
+
+
+def _query(raw_query: str) -> dict[str, list[str]]:
+    """Each parameter's raw values in order, as CloudFront Functions sees the query string."""
+    values: dict[str, list[str]] = {}
+    for part in (p for p in raw_query.split("&") if p):
+        name, _, value = part.partition("=")
+        values.setdefault(name, []).append(value)
+    return values
 
 
 @dataclass
@@ -72,6 +104,10 @@ class LocalCdn:
     bucket: str
     cache_control: str = "private, max-age=3600, immutable"
     clock: Callable[[], float] = time.time
+    widths: tuple[int, ...] = DEFAULT_WIDTHS  # the EdgeWidths parameter, in the function's code
+    render: RenderFunction | None = None  # the edge origin group's fallback (RenderFunction's URL)
+    render_invocations: int = 0  # how often the renderer was asked (tests count refusals against it)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
@@ -79,7 +115,8 @@ class LocalCdn:
     def respond(self, request: Request) -> Response:
         raw_path, raw_query = _raw_target(request)
         key = unquote(raw_path.lstrip("/"))
-        if not key.startswith(SERVED_PREFIX) or ".." in key.split("/"):
+        edge = EDGE_BEHAVIOUR.fullmatch(raw_path.lstrip("/")) is not None
+        if not key.startswith(SERVED_PREFIX) or (not edge and ".." in key.split("/")):
             return Response(
                 "Not Found",
                 status=404,
@@ -90,38 +127,66 @@ class LocalCdn:
             return _error(
                 403, "MethodNotAllowed", "This distribution is not configured to allow the HTTP request method"
             )
-        denied = self.verify(self.base_url + raw_path, raw_query)
+        denied = self.verify(self.base_url + raw_path, raw_query, request.remote_addr)
         if denied is not None:
             return denied
-        return self._serve(request, key)
+        if edge:
+            return self._edge(request, raw_path, raw_query)
+        return self._serve(request, key, {"Cache-Control": self.cache_control})
 
-    def verify(self, resource_base: str, raw_query: str) -> Response | None:
-        """None when the URL carries a valid, unexpired canned-policy signature by a trusted key."""
-        pairs = [p.partition("=") for p in raw_query.split("&") if p]
-        signing = {k: v for k, _, v in pairs if k in _SIGNING_PARAMS}
-        rest = "&".join(f"{k}={v}" if sep else k for k, sep, v in pairs if k not in _SIGNING_PARAMS)
-        if "Key-Pair-Id" not in signing:
-            return _error(403, "MissingKey", "Missing Key-Pair-Id query parameter or cookie value")
-        public_key = self.trusted_keys.get(unquote(signing["Key-Pair-Id"]))
-        if public_key is None:
-            return _error(403, "InvalidKey", "Unknown Key")
-        if "Signature" not in signing or "Expires" not in signing or not signing["Expires"].isdigit():
-            return _error(403, "MalformedSignature", "Could not parse canned policy or signature")
-        expires = int(signing["Expires"])
-        resource = f"{resource_base}?{rest}" if rest else resource_base
-        policy = json.dumps(
-            {"Statement": [{"Resource": resource, "Condition": {"DateLessThan": {"AWS:EpochTime": expires}}}]},
-            separators=(",", ":"),
-        ).encode()
-        try:
-            public_key.verify(_unb64(unquote(signing["Signature"])), policy, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - CloudFront signs with SHA-1
-        except (InvalidSignature, binascii.Error, ValueError):
-            return _error(403, "AccessDenied", "Access denied")
-        if self.clock() >= expires:
-            return _error(403, "AccessDenied", "Access denied")
-        return None
+    def verify(self, resource_base: str, raw_query: str, viewer_ip: str | None = None) -> Response | None:
+        """None when the URL carries a valid signature by a trusted key (canned or custom policy)."""
+        denied = signatures.check(resource_base, raw_query, self.trusted_keys, self.clock, viewer_ip)
+        return None if denied is None else _error(403, denied.code, denied.message)
 
-    def _serve(self, request: Request, key: str) -> Response:
+    # ------------------------------------------------------------ the edge behaviour
+
+    def _edge(self, request: Request, raw_path: str, raw_query: str) -> Response:
+        function = _edge_function()
+        result = function.viewer_request(raw_path, _query(raw_query), request.headers.getlist("Accept"), self.widths)
+        if isinstance(result, function.Refusal):
+            headers = {**result.headers, "X-Cache": "FunctionGeneratedResponse from cloudfront"}
+            return Response(result.body(), status=result.status, headers=headers)
+        policy = {"Vary": "Accept"}  # RenditionsEdgeResponseHeadersPolicy: Vary overrides
+        stored = self._serve(request, result.uri.lstrip("/"), {"Cache-Control": self.cache_control, **policy})
+        if stored.status_code != 403 or self.render is None:  # the bucket answered 403: fail over
+            return stored
+        return self._render(request, result, raw_query, policy)
+
+    def _render(self, request: Request, forward: Any, raw_query: str, policy: dict[str, str]) -> Response:
+        version = _query(raw_query).get("v", [""])[0]
+        event = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": forward.uri,
+            "rawQueryString": f"v={version}",  # the cache policy forwards v only
+            "headers": {"x-image-format": forward.format, "host": "render.lambda-url.us-east-1.on.aws"},
+            "queryStringParameters": {"v": version},
+            "requestContext": {"http": {"method": request.method, "path": forward.uri}, "stage": "$default"},
+            "isBase64Encoded": False,
+        }
+        assert self.render is not None
+        with self._lock:
+            self.render_invocations += 1
+        answer = self.render(event)
+        body = answer.get("body") or ""
+        data = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode()
+        headers = dict(answer.get("headers") or {})
+        headers.setdefault("Cache-Control", self.cache_control)  # Override: false (the renderer's no-store stays)
+        headers.update({**policy, "X-Content-Type-Options": "nosniff", "X-Cache": "Miss from cloudfront"})
+        status = int(answer.get("statusCode", 200))
+        etag = headers.get("ETag")
+        if status == 200 and etag and self._matches(request, etag):
+            return Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+        return Response(b"" if request.method == "HEAD" else data, status=status, headers=headers)
+
+    @staticmethod
+    def _matches(request: Request, etag: str) -> bool:
+        return etag in [f'"{tag}"' for tag in request.if_none_match.as_set()] or request.if_none_match.star_tag
+
+    # ------------------------------------------------------------ the bucket (origin access control)
+
+    def _serve(self, request: Request, key: str, policy: dict[str, str]) -> Response:
         try:
             head = self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
@@ -132,23 +197,23 @@ class LocalCdn:
             raise
         headers = {
             "ETag": head["ETag"],
-            "Cache-Control": self.cache_control,
             "Last-Modified": head["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
             "X-Content-Type-Options": "nosniff",
             "Accept-Ranges": "bytes",
+            **policy,
         }
-        if head["ETag"] in [f'"{tag}"' for tag in request.if_none_match.as_set()] or request.if_none_match.star_tag:
+        if self._matches(request, head["ETag"]):
             return Response(status=304, headers={**headers, "X-Cache": "RefreshHit from cloudfront"})
         content_type = head.get("ContentType") or "application/octet-stream"
         if request.method == "HEAD":
             response = Response(
-                status=200, content_type=content_type, headers={**headers, "X-Cache": "Miss from cloudfront"}
+                status=200, content_type=content_type, headers={**headers, "X-Cache": "Hit from cloudfront"}
             )
             response.headers["Content-Length"] = str(head["ContentLength"])
             return response
         body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return Response(
-            body, status=200, content_type=content_type, headers={**headers, "X-Cache": "Miss from cloudfront"}
+            body, status=200, content_type=content_type, headers={**headers, "X-Cache": "Hit from cloudfront"}
         )
 
 
@@ -217,9 +282,19 @@ def store_private_key(secrets: Any, secret_name: str, key: rsa.RSAPrivateKey) ->
 
 
 def provision(
-    *, state_dir: Path, base_url: str, secrets: Any, s3: Any, bucket: str, secret_name: str, ttl_seconds: int
-) -> tuple[LocalCdn, dict[str, str]]:
-    """The stand-in app and the environment that points the signing functions at it."""
+    *,
+    state_dir: Path,
+    base_url: str,
+    secrets: Any,
+    s3: Any,
+    bucket: str,
+    secret_name: str,
+    ttl_seconds: int,
+    widths: tuple[int, ...] = DEFAULT_WIDTHS,
+    render: RenderFunction | None = None,
+) -> tuple[LocalCdn, dict[str, str | None]]:
+    """The stand-in app and the environment that points the signing functions at it. ``render``:
+    the render function (its handler in-process), the edge's fallback origin."""
     redact_signed_urls_in_request_logs()
     key = load_key(state_dir)
     kid = key_pair_id(key.public_key())
@@ -230,6 +305,16 @@ def provision(
         s3=s3,
         bucket=bucket,
         cache_control=f"private, max-age={ttl_seconds}, immutable",
+        widths=widths,
+        render=render,
     )
-    env = {"CDN_BASE_URL": base_url.rstrip("/"), "CDN_KEY_PAIR_ID": kid, "CDN_PRIVATE_KEY_SECRET": arn}
+    env: dict[str, str | None] = {
+        "CDN_BASE_URL": base_url.rstrip("/"),
+        "CDN_KEY_PAIR_ID": kid,
+        "CDN_PRIVATE_KEY_SECRET": arn,
+        # The stand-in keeps no copies to invalidate; an AVIF too slow for a miss is stored by a
+        # thread of the stack instead of an asynchronous invoke.
+        "CDN_DISTRIBUTION_ID": None,
+        "EDGE_FILL": "thread",
+    }
     return app, env

@@ -46,6 +46,9 @@ def function_for(event: dict[str, Any]) -> FunctionSpec:
         queue = "DeliveryQueue" if "detail" in json.loads(record["body"]) else "IngestQueue"
         (fn,) = [fn for fn in TEMPLATE.functions.values() if any(t.queue_id == queue for t in fn.sqs_triggers)]
         return fn
+    if ".lambda-url." in event["requestContext"].get("domainName", ""):  # CloudFront through a function URL
+        (fn,) = [fn for fn in TEMPLATE.functions.values() if fn.function_url]
+        return fn
     (fn,) = [fn for route, fn in TEMPLATE.routes if route.route_key == event["routeKey"]]
     return fn
 

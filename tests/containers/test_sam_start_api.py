@@ -39,6 +39,17 @@ def test_spine_through_lambda_containers(sam_dev: SamDev) -> None:
     assert listed.status_code == 200, listed.text
     assert image_id in [item["id"] for item in listed.json()["items"]]
 
+    # The srcset through the CDN stand-in on the front door: a miss invokes RenderFunction in its
+    # container (issue 20), which renders, stores and answers; the next request is a bucket hit.
+    entry = ready["srcset"][2]
+    edge = requests.get(entry["url"], headers={"Accept": "image/avif,image/webp,*/*"}, timeout=180)
+    assert edge.status_code == 200, edge.text
+    assert edge.headers["content-type"] == "image/avif" and edge.headers["vary"] == "Accept"
+    assert sam_dev.cdn is not None and sam_dev.cdn.render_invocations == 1
+    again = requests.get(entry["url"], headers={"Accept": "image/avif,image/webp,*/*"}, timeout=30)
+    assert again.content == edge.content and sam_dev.cdn.render_invocations == 1
+    assert requests.get(ready["renditions"]["thumbnail"]["url"], timeout=30).status_code == 200
+
     analysis = alice.request("GET", f"/images/{image_id}/analysis")
     assert analysis.status_code == 200, analysis.text
     assert (analysis.json()["width"], analysis.json()["height"], analysis.json()["format"]) == (1280, 960, "JPEG")

@@ -21,3 +21,22 @@ def run_node_tests(folder: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# fail 0" in result.stdout
+
+
+def run_node_script(script: str, *args: str, stdin: str = "") -> str:
+    """Runs ``node script args…`` from the repository root with ``stdin``; answers its stdout
+    (skips the calling test when node is missing, fails it when the script fails)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: this test runs JavaScript under Node 20+")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [node, script, *args], cwd=root, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stdout

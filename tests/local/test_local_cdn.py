@@ -5,6 +5,7 @@ CloudFront's answers."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -176,3 +177,68 @@ def test_s3_mode_has_no_stand_in_and_presigns_against_the_local_endpoint(
         response = requests.get(signed.url, timeout=10)
         assert response.status_code == 200 and response.content == BODY
     assert os.environ["DELIVERY_MODE"] == "cdn"
+
+
+# ---------------------------------------------------------------- custom policies (local/edge/signatures.py)
+
+
+def _custom(resource: str | None, key: Any, **condition: Any) -> str:
+    """A custom-policy query string as botocore's CloudFrontSigner makes it."""
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    statement: dict[str, Any] = {"Condition": {"DateLessThan": {"AWS:EpochTime": 2_000_000_000}, **condition}}
+    if resource is not None:
+        statement["Resource"] = resource
+    policy = json.dumps({"Statement": [statement]}, separators=(",", ":"))
+    signer = CloudFrontSigner("KTEST", lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    return signer.generate_presigned_url("https://x", policy=policy).split("?", 1)[1]
+
+
+PREFIX_URL = "http://127.0.0.1:1/_cdn/renditions/YWxpY2U/01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        (f"{PREFIX_URL}/edge/640?v=1", True),
+        (f"{PREFIX_URL}/thumbnail", True),
+        (f"{PREFIX_URL}0/edge/640?v=1", False),  # an id that merely starts with this one
+        ("http://127.0.0.1:1/_cdn/renditions/YWxpY2U/01ARZ3NDEKTSV4RRFFQ69G5FAW/edge/640?v=1", False),
+        ("http://127.0.0.1:1/_cdn/originals/YWxpY2U/01ARZ3NDEKTSV4RRFFQ69G5FAV", False),
+    ],
+)
+def test_a_custom_policy_covers_its_prefix_and_nothing_else(tmp_path: Path, url: str, allowed: bool) -> None:
+    from local.edge import signatures
+
+    key = cdn.load_key(tmp_path)
+    query = _custom(PREFIX_URL + "/*", key)
+    base, _, rest = url.partition("?")
+    denied = signatures.check(
+        base, "&".join(p for p in (rest, query) if p), {"KTEST": key.public_key()}, lambda: 1_900_000_000
+    )
+    assert (denied is None) is allowed, denied
+
+
+def test_custom_policy_conditions_are_honoured(tmp_path: Path) -> None:
+    from local.edge import signatures
+
+    key = cdn.load_key(tmp_path)
+    keys = {"KTEST": key.public_key()}
+    url = f"{PREFIX_URL}/edge/640"
+
+    def check(query: str, now: float = 1_900_000_000, ip: str | None = "203.0.113.9") -> str | None:
+        denied = signatures.check(url, query, keys, lambda: now, ip)
+        return denied.code if denied else None
+
+    assert check(_custom(None, key)) is None  # no Resource: every URL of the key group
+    assert check(_custom(url, key), now=2_000_000_000) == "AccessDenied"  # DateLessThan reached
+    assert check(_custom(url, key, DateGreaterThan={"AWS:EpochTime": 1_950_000_000})) == "AccessDenied"
+    assert check(_custom(url, key, IpAddress={"AWS:SourceIp": "203.0.113.0/24"})) is None
+    assert check(_custom(url, key, IpAddress={"AWS:SourceIp": "198.51.100.0/24"})) == "AccessDenied"
+    good = _custom(url, key)
+    assert check(good.replace("Policy=", "Policy=x")) in ("AccessDenied", "MalformedPolicy")
+    assert check(good + "&Expires=1") == "MalformedSignature"  # a policy and an expiry: neither kind
+    forged = _custom(url, cdn.load_key(tmp_path / "other"))
+    assert check(forged) == "AccessDenied"

@@ -42,6 +42,8 @@ T = "table"
 IDX = "table/index/*"
 B = "bucket"
 INC, ORIG, REND = "bucket/incoming/*", "bucket/originals/*", "bucket/renditions/*"
+EDGE = "bucket/renditions/*/edge/*"  # the edge renditions (issue 20): only what the renderer stores
+DISTRIBUTION = "sub:arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${RenditionsDistribution}"
 CDN_KEY = "ref:CdnSigningKeySecret"
 # The functions that embed signed rendition URLs: with DeliveryMode=cdn they read the CDN's private
 # key, with DeliveryMode=s3 they may read renditions (a presigned URL needs its signer's read grant).
@@ -72,11 +74,16 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:ListBucketVersions", B),
         *(("s3:" + a, p) for a in ("DeleteObject", "DeleteObjectVersion") for p in (INC, ORIG, REND)),
         *SIGNS_RENDITIONS,
+        # DeliveryMode=cdn: a delete drops the image's cached renditions from the CDN.
+        ("cloudfront:CreateInvalidation", DISTRIBUTION),
     },
     "UpdateFunction": {
         *(("dynamodb:" + a, T) for a in ("GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem")),
         ("s3:GetObject", ORIG),
         ("s3:PutObject", REND),
+        # A PATCH of the size drops the old version's edge renditions (list and delete them).
+        ("s3:DeleteObject", REND),
+        ("s3:ListBucket", B),
         *SIGNS_RENDITIONS,
     },
     "DownloadFunction": {
@@ -131,6 +138,15 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("kms:Decrypt", "getatt:WebhookSecretsKey.Arn"),
         ("sqs:SendMessage", "getatt:DeliveryQueue.Arn"),
         ("sqs:SendMessage", "getatt:DeliveryDeadLetterQueue.Arn"),
+    },
+    # The CDN's renderer of first misses (issue 20): reads the record and the original, writes only
+    # edge renditions (Get: the presigned 302 of one over 4.7 MB; Delete: an image deleted while it
+    # rendered). Its async self-invoke is a policy of its own (test_the_renderer_may_invoke_only_itself).
+    "RenderFunction": {
+        ("dynamodb:GetItem", T),
+        ("s3:GetObject", ORIG),
+        *(("s3:" + a, EDGE) for a in ("PutObject", "GetObject", "DeleteObject")),
+        ("s3:ListBucket", B),
     },
     # The deploy-time custom resource that generates the CDN key pair: it writes the private key.
     "CdnKeysFunction": {("secretsmanager:PutSecretValue", CDN_KEY)},
@@ -334,3 +350,23 @@ def test_only_the_functions_that_touch_pixels_or_objects_write_objects(translate
         grants = _grants_of_function(translated, fn)
         if ("s3:PutObject", ORIG) in grants or ("s3:GetObject", INC) in grants:
             assert fn == "IngestFunction", fn
+
+
+def test_the_renderer_may_invoke_only_itself(translated: dict[str, Any]) -> None:
+    """RenderFunction's one grant outside its role's policies: invoking its own function (the async
+    AVIF fill), nothing else; and only the renditions distribution may call its URL."""
+    resources = translated["Resources"]
+    policies = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::IAM::Policy"}
+    assert list(policies) == ["RenderFunctionSelfInvokePolicy"]
+    policy = policies["RenderFunctionSelfInvokePolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "RenderFunctionRole"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == [{"Fn::GetAtt": ["RenderFunction", "Arn"]}, {"Fn::Sub": "${RenderFunction.Arn}:*"}]
+    permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    on_render = [p for p in permissions if p["FunctionName"] == {"Ref": "RenderFunctionAliaslive"}]
+    assert sorted(p["Action"] for p in on_render) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
+    for permission in on_render:
+        assert permission["Principal"] == "cloudfront.amazonaws.com"
+        assert _resource_key(permission["SourceArn"]) == DISTRIBUTION
+    assert resources["RenderFunctionUrl"]["Properties"]["AuthType"] == "AWS_IAM"

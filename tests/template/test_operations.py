@@ -36,16 +36,22 @@ def _sub_text(value: Any) -> str:
 
 
 def _invoked_functions(sam: dict[str, Any]) -> list[str]:
-    """The functions API Gateway, an SQS queue or the table's stream invoke (a custom resource's is
-    none of them)."""
+    """The functions API Gateway, an SQS queue, the table's stream or CloudFront (a function URL)
+    invoke (a custom resource's is none of them)."""
     return [
         lid
         for lid in _sam_functions(sam)
-        if any(
+        if "FunctionUrlConfig" in sam["Resources"][lid]["Properties"]
+        or any(
             e["Type"] in ("HttpApi", "SQS", "DynamoDB")
             for e in (sam["Resources"][lid]["Properties"].get("Events") or {}).values()
         )
     ]
+
+
+# RenderFunction (DeliveryMode=cdn, issue 20) deploys with a CodeDeploy role of its own: DeploymentRole
+# names the API functions, which name the distribution, which names RenderFunction's URL (a cycle).
+OWN_DEPLOYMENT_ROLE = {"RenderFunction": "RenderDeploymentRole"}
 
 
 def test_every_invoked_function_deploys_gradually_behind_the_live_alias(sam_template: dict[str, Any]) -> None:
@@ -58,7 +64,8 @@ def test_every_invoked_function_deploys_gradually_behind_the_live_alias(sam_temp
         assert props["AutoPublishAlias"] == "live", lid
         preference = props["DeploymentPreference"]
         assert preference["Type"] == {"Ref": "DeploymentType"}, lid
-        assert preference["Role"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}, lid
+        role = OWN_DEPLOYMENT_ROLE.get(lid, "DeploymentRole")
+        assert preference["Role"] == {"Fn::GetAtt": [role, "Arn"]}, lid
         assert preference.get("Enabled", True) is True, lid
 
 
@@ -85,7 +92,9 @@ def test_translation_wires_the_aliases_to_codedeploy_and_the_callers(
         update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
         assert update["DeploymentGroupName"] == {"Ref": f"{lid}DeploymentGroup"}
         group = resources[f"{lid}DeploymentGroup"]["Properties"]
-        assert group["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+        assert group["ServiceRoleArn"] == {"Fn::GetAtt": [OWN_DEPLOYMENT_ROLE.get(lid, "DeploymentRole"), "Arn"]}
+        # A conditional function's deployment group has its condition (PassthroughCondition).
+        assert resources[f"{lid}DeploymentGroup"].get("Condition") == resources[lid].get("Condition"), lid
         assert group["AlarmConfiguration"]["Enabled"] is True
         assert {"Name": {"Ref": f"{lid}Alarm"}} in group["AlarmConfiguration"]["Alarms"]
         assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["AutoRollbackConfiguration"]["Events"])
@@ -137,10 +146,19 @@ def test_the_codedeploy_role_shifts_only_this_stacks_aliases(sam_template: dict[
         "lambda:GetProvisionedConcurrencyConfig",
     }
     assert sorted(_sub_text(r) for r in lambda_st["Resource"]) == sorted(
-        f"${{{f}.Arn}}*" for f in _invoked_functions(sam_template)
+        f"${{{f}.Arn}}*" for f in _invoked_functions(sam_template) if f not in OWN_DEPLOYMENT_ROLE
     )
     assert alarms_st["Action"] == "cloudwatch:DescribeAlarms"
     assert _sub_text(alarms_st["Resource"]).endswith(":${AWS::AccountId}:alarm:*")
+    for function, role_id in OWN_DEPLOYMENT_ROLE.items():
+        own = sam_template["Resources"][role_id]
+        assert own["Condition"] == sam_template["Resources"][function]["Condition"]
+        lambda_own, alarms_own = [s for p in own["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        assert (
+            set(lambda_own["Action"]) == set(lambda_st["Action"])
+            and _sub_text(lambda_own["Resource"]) == f"${{{function}.Arn}}*"
+        )
+        assert alarms_own == alarms_st
 
 
 def test_samconfig_chooses_the_deployment_per_environment(sam_template: dict[str, Any]) -> None:
@@ -201,3 +219,9 @@ def test_concurrency_ceilings_are_a_parameter(sam_template: dict[str, Any], tran
         assert reserved["Fn::If"][0] == expected, lid
     # The SQS consumer is capped at its event source instead (a reservation would throttle into the DLQ).
     assert "ReservedConcurrentExecutions" not in resources["IngestFunction"]["Properties"]
+    # The CDN's renderer has a ceiling by default (issue 20): 0 turns it off.
+    assert sam_template["Parameters"]["RenderReservedConcurrency"]["Default"] > 0
+    reserved = resources["RenderFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == {
+        "Fn::If": ["HasRenderReservedConcurrency", {"Ref": "RenderReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }

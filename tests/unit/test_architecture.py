@@ -24,7 +24,7 @@ LOCAL = ROOT / "local"
 MAX_LINES = 300
 
 # layer -> the imageapi modules (prefixes) it must never import
-WIRING = ("imageapi.context", "imageapi.context_events", "imageapi.snapstart")
+WIRING = ("imageapi.context", "imageapi.context_edge", "imageapi.context_events", "imageapi.snapstart")
 FORBIDDEN = {
     "imageapi.domain": ("imageapi.http", "imageapi.adapters", *WIRING),
     "imageapi.http": ("imageapi.adapters", *WIRING),
@@ -114,6 +114,7 @@ WITHOUT_PIXELS = [
     "webhooks",
     "publish",
     "deliver",
+    "render",
 ]
 
 

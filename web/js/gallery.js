@@ -1,8 +1,11 @@
 // The gallery: newest first, status badges, "load more", title search, thumbnails.
-// Thumbnails come straight from the signed URLs the list embeds (image.renditions.thumbnail):
-// no request per card, and the URLs stay the same within a time window, so a reload is served
-// from the browser's cache. Expired URLs are refreshed by re-reading the list, never per image.
+// Thumbnails come straight from the signed URLs the list embeds: the image's srcset (every width
+// from the CDN, in the format the browser accepts) with sizes measured from the card, else the
+// thumbnail rendition. No request per card, and the URLs stay the same within a time window, so a
+// reload is served from the browser's cache. Expired URLs are refreshed by re-reading the list,
+// never per image.
 import { h } from "./dom.js";
+import { candidates, coverWidth, srcsetAttribute } from "./srcset.js";
 
 const PENDING_POLL_MS = 3000;
 const URL_REFRESH_MARGIN_MS = 60_000; // re-read the list this long before the first URL expires
@@ -34,7 +37,10 @@ export class Gallery {
     this.urlTimer = null;
     this.refreshSoon = null;
     this.lastUrlRefresh = 0;
+    this.box = null; // a card thumbnail's CSS box, measured once per layout
     this.loadMoreButton.addEventListener("click", () => this.loadPage());
+    // A wider window, a zoom or another column count: new sizes, so the browser may take a wider candidate.
+    new ResizeObserver(() => this.resized()).observe(this.list);
   }
 
   setFilters(filters) {
@@ -130,7 +136,7 @@ export class Gallery {
   scheduleUrlRefresh() {
     clearTimeout(this.urlTimer);
     const expiries = [...this.cards.values()]
-      .map((card) => Date.parse(card.image.renditions?.thumbnail?.expires_at || ""))
+      .map((card) => Date.parse(card.image.srcset?.[0]?.expires_at || card.image.renditions?.thumbnail?.expires_at || ""))
       .filter((t) => !Number.isNaN(t));
     if (!expiries.length) return;
     const due = Math.max(Math.min(...expiries) - URL_REFRESH_MARGIN_MS - Date.now(), 5_000);
@@ -219,6 +225,8 @@ export class Gallery {
       card.thumb.replaceChildren(h("span", { class: `card__placeholder card__placeholder--${image.status}`, "aria-hidden": "true" },
         image.status === "pending" ? h("span", { class: "spinner" }) : "!"));
       card.thumbFor = null;
+    } else if (image.srcset?.length) {
+      this.showResponsive(card, image);
     } else if (image.renditions?.thumbnail) {
       this.showThumb(card, image.renditions.thumbnail);
     } else if (!img || card.thumbFor !== image.updated_at || previous.status !== "ready") {
@@ -236,6 +244,47 @@ export class Gallery {
     img.addEventListener("load", () => img.classList.add("is-loaded"), { once: true });
     img.addEventListener("error", () => { if (card.thumbFor === thumbnail.url) this.thumbFailed(card); }, { once: true });
     card.thumb.replaceChildren(img);
+  }
+
+  /** The card's picture from the image's srcset: `sizes` is the width the picture is drawn at
+   * (object-fit: cover in the card's box), the candidates those that cover it at this device pixel
+   * ratio and wider (srcset.js says why), `src` the narrowest of them for browsers without srcset. */
+  showResponsive(card, image) {
+    const key = image.srcset[0].url; // one signature per image and window: it names the whole set
+    card.responsive = image.srcset;
+    if (card.thumbFor === key) { this.size(card); return; }
+    card.thumbFor = key;
+    const shape = image.renditions?.thumbnail || image; // width/height reserve the box (no layout shift)
+    const img = h("img", { alt: image.title, loading: "lazy", decoding: "async", width: shape.width, height: shape.height });
+    this.size(card, img);
+    img.addEventListener("load", () => img.classList.add("is-loaded"), { once: true });
+    img.addEventListener("error", () => { if (card.thumbFor === key) this.thumbFailed(card); }, { once: true });
+    card.thumb.replaceChildren(img);
+  }
+
+  size(card, img = card.thumb.querySelector("img")) {
+    if (!img || !card.responsive) return;
+    const aspect = card.image.width && card.image.height ? card.image.width / card.image.height : 0;
+    const drawn = Math.ceil(coverWidth(this.thumbBox(card), aspect)) || 256; // before layout: a card's width
+    const offered = candidates(card.responsive, drawn, window.devicePixelRatio || 1);
+    const sizes = `${drawn}px`;
+    const srcset = srcsetAttribute(offered);
+    if (img.getAttribute("sizes") !== sizes) img.setAttribute("sizes", sizes);
+    if (img.getAttribute("srcset") !== srcset) img.setAttribute("srcset", srcset);
+    if (img.getAttribute("src") !== offered[0].url) img.setAttribute("src", offered[0].url);
+  }
+
+  thumbBox(card) {
+    if (!this.box || !this.box.width) {
+      const rect = card.thumb.getBoundingClientRect(); // every card's box is the same grid cell
+      this.box = { width: rect.width, height: rect.height };
+    }
+    return this.box;
+  }
+
+  resized() {
+    this.box = null;
+    for (const card of this.cards.values()) if (card.responsive && card.image.status === "ready") this.size(card);
   }
 
   queueThumb(card) {

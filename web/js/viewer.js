@@ -3,6 +3,7 @@ import { $, h, trapFocus } from "./dom.js";
 import { decodeBlurhash } from "./blurhash.js";
 import { formatBytes, formatDate, parseCustomDownload, parseResize, validateTitle, contrastText } from "./util.js";
 import { STATUS_LABELS } from "./gallery.js";
+import { pickEntry } from "./srcset.js";
 
 const yesNo = (v) => (v ? "Yes" : "No");
 
@@ -110,9 +111,15 @@ export class Viewer {
       return;
     }
     const analysisP = this.api.analysis(image.id);
-    // The embedded signed URL when the server sends one (no request), else the download route.
+    // The srcset's width for this dialog and screen (picked once the dialog is laid out), else the
+    // embedded display rendition (no request), else the download route.
+    const responsive = image.srcset?.length ? image.srcset : null;
     const embedded = image.renditions?.display;
-    const displayP = embedded ? Promise.resolve(embedded) : this.api.downloadUrl(image.id, { variant: "display" });
+    const shape = responsive ? image : embedded; // width/height of what the preview shows
+    let displayP;
+    if (responsive) displayP = Promise.resolve({ url: null });
+    else if (embedded) displayP = Promise.resolve(embedded);
+    else displayP = this.api.downloadUrl(image.id, { variant: "display" });
     analysisP.then((analysis) => {
       if (token !== this.loadToken) return;
       this.renderAnalysis(analysis);
@@ -120,9 +127,10 @@ export class Viewer {
     }).catch((err) => { if (token === this.loadToken) this.messages.problem(err, "Could not load the analysis"); });
     displayP.then(({ url }) => {
       if (token !== this.loadToken) return;
+      if (responsive) url = pickEntry(responsive, this.previewWidth(image), window.devicePixelRatio || 1).url;
       img.addEventListener("load", () => { img.classList.add("is-loaded"); }, { once: true });
       img.addEventListener("error", () => { note.hidden = false; note.textContent = "The preview could not be loaded."; }, { once: true });
-      if (embedded) { img.width = embedded.width; img.height = embedded.height; }
+      if (shape) { img.width = shape.width; img.height = shape.height; }
       else { img.removeAttribute("width"); img.removeAttribute("height"); }
       img.src = url;
     }).catch((err) => {
@@ -131,6 +139,15 @@ export class Viewer {
       note.textContent = "The preview could not be loaded.";
       this.messages.problem(err, "Could not load the preview");
     });
+  }
+
+  /** How wide (CSS px) the preview draws the image: object-fit contain in the figure. */
+  previewWidth(image) {
+    const figure = $("#preview");
+    const aspect = image.width && image.height ? image.width / image.height : 0;
+    const width = figure.clientWidth, height = figure.clientHeight;
+    if (!width) return image.width || 1024; // not laid out: the served size
+    return aspect && height ? Math.min(width, height * aspect) : width;
   }
 
   drawBlurhash(hash) {

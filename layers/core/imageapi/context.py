@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imageapi.domain.models import ResizeSpec
 from imageapi.settings import get_settings
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # imported where they are built: a cold start loads only what
     from imageapi.adapters.pixels.policy import PixelPolicy
     from imageapi.adapters.s3 import S3ObjectStore
     from imageapi.domain.cursors import CursorCodec
-    from imageapi.domain.delivery import RenditionSigner, SignedUrl
+    from imageapi.domain.delivery import RenditionSigner, SignedPrefix, SignedUrl
     from imageapi.domain.images import ImageService
     from imageapi.domain.ingest import Ingestor
     from imageapi.domain.ports import ProcessedUpload, RenderedImage
@@ -109,22 +109,20 @@ def object_store() -> "S3ObjectStore":
 
 
 class _LazyRenderer:
-    """Pillow, imported on the first render only: cached downloads never pay for it."""
+    """Pillow, imported on the first render only: cached downloads never pay for it. It is the
+    ``Renderer`` (PATCH, transforms) and the ``EdgeRenderer`` (the CDN's misses, issue 20)."""
 
-    def render(
-        self,
-        data: bytes,
-        *,
-        width: int | None,
-        height: int | None,
-        fit: str,
-        format: str | None = None,
-        quality: int | None = None,
-    ) -> "RenderedImage":
+    @staticmethod
+    def _pillow() -> Any:
         from imageapi.adapters.pixels.renderer import PillowRenderer
 
-        renderer = PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
-        return renderer.render(data, width=width, height=height, fit=fit, format=format, quality=quality)
+        return PillowRenderer(max_pixels=get_settings().max_pixels, policy=_pixel_policy())
+
+    def render(self, data: bytes, **arguments: Any) -> "RenderedImage":
+        return self._pillow().render(data, **arguments)
+
+    def render_edge(self, data: bytes, **arguments: Any) -> "RenderedImage":
+        return self._pillow().render_edge(data, **arguments)
 
 
 def _fetch_url(url: str) -> tuple[bytes, str | None]:
@@ -188,6 +186,12 @@ class _LazySigner:
         assert signer is not None  # only handed out when signing is configured
         return signer.sign(key, version=version, now=now)
 
+    def sign_prefix(self, prefix: str, *, now: float | None = None) -> "SignedPrefix":
+        """One signature over an image's prefix (its srcset, issue 20): the CloudFront signer only."""
+        signer = rendition_signer()
+        assert signer is not None and hasattr(signer, "sign_prefix")  # only handed out in cdn mode
+        return signer.sign_prefix(prefix, now=now)
+
 
 @cache
 def rate_limiter() -> "RateLimiter":
@@ -223,6 +227,8 @@ def image_service() -> "ImageService":
         renderer=_LazyRenderer(),
         fetcher=_fetch_url,
         signer=_LazySigner() if _signing_configured() else None,
+        # The srcset: CloudFront signs a whole prefix; presigned S3 URLs cannot render widths.
+        srcset_signer=_LazySigner() if _signing_configured() and os.environ.get("DELIVERY_MODE") == "cdn" else None,
         limiter=_LazyLimiter(),
     )
 
@@ -231,6 +237,7 @@ def image_service() -> "ImageService":
 def trash_service() -> "TrashService":
     from imageapi.adapters.dynamodb.trash import DynamoTrash
     from imageapi.adapters.s3_versions import S3ObjectVersions
+    from imageapi.context_edge import cdn_cache
     from imageapi.domain.trash import TrashService
 
     settings = get_settings()
@@ -240,6 +247,7 @@ def trash_service() -> "TrashService":
         store=object_store(),
         versions=S3ObjectVersions(s3_client(), settings.bucket_name),
         settings=settings,
+        cdn=cdn_cache(),
     )
 
 
@@ -269,9 +277,10 @@ def rebuild() -> None:
     forget += [trash_service.cache_clear]
     forget += [rendition_signer.cache_clear]
     forget += [rate_limiter.cache_clear]
-    events_wiring = sys.modules.get("imageapi.context_events")  # only where a function loaded it
-    if events_wiring is not None:
-        forget.append(events_wiring.forget)
+    for wiring in ("imageapi.context_events", "imageapi.context_edge"):  # only where a function loaded it
+        module = sys.modules.get(wiring)
+        if module is not None:
+            forget.append(module.forget)
     for clear in forget:
         clear()
 

@@ -6,11 +6,30 @@ cold start, issue #15)."""
 
 import os
 from functools import lru_cache
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MIB = 1024 * 1024
+# Renditions at the edge (issue 20): the widths a srcset offers and the CDN renders (template
+# EdgeWidths). Next.js's default device and image sizes each round up to one of them.
+DEFAULT_EDGE_WIDTHS = (160, 240, 320, 480, 640, 960, 1280, 1920, 2560, 3840)
+MAX_EDGE_WIDTHS = 32  # a longer list multiplies what one signed URL can make the renderer do
+EDGE_WIDTH_RANGE = (16, 4096)
+
+
+def parse_widths(value: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """The allow-list from its parameter (``"160,240,…"``): sorted and distinct, each within
+    EDGE_WIDTH_RANGE, at most MAX_EDGE_WIDTHS. ValueError otherwise."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        widths = sorted({int(str(part).strip()) for part in parts if str(part).strip()})
+    except ValueError:
+        raise ValueError("edge widths must be whole numbers separated by commas") from None
+    low, high = EDGE_WIDTH_RANGE
+    if not 1 <= len(widths) <= MAX_EDGE_WIDTHS or widths[0] < low or widths[-1] > high:
+        raise ValueError(f"edge widths: 1 to {MAX_EDGE_WIDTHS} widths within {low}..{high}")
+    return tuple(widths)
 
 
 class Settings(BaseModel):
@@ -83,6 +102,21 @@ class Settings(BaseModel):
     # Exact origins (scheme://host:port) exempt from the address check: the local stack's inbox
     # on its own gateway. Never set in AWS.
     webhook_allowed_origins: str = ""
+
+    # Renditions at the edge (issue 20; docs/formats.md, "At the edge").
+    edge_widths: tuple[int, ...] = DEFAULT_EDGE_WIDTHS
+    # A first miss for AVIF larger than this many output pixels answers WebP (not cached) and
+    # stores the AVIF for the next request (make bench, section edge, measured the encode).
+    edge_avif_miss_max_pixels: int = Field(3_000_000, ge=0)
+    # How that AVIF is stored: an asynchronous invoke of the render function itself (AWS), a
+    # thread of the local stack, or "off" (always encode AVIF on the miss itself).
+    edge_fill: Literal["lambda", "thread", "off"] = "lambda"
+    edge_redirect_ttl_seconds: int = Field(300, ge=60, le=3600)  # the 302 of a rendition over 4.7 MB
+
+    @field_validator("edge_widths", mode="before")
+    @classmethod
+    def _widths(cls, value: Any) -> tuple[int, ...]:
+        return parse_widths(value)
 
     @property
     def cors_origins(self) -> list[str]:

@@ -62,6 +62,12 @@ def drive(api_url: str, token: str, png_path: Path) -> dict[str, Any]:
         seen["thumbnail_url"] = getattr(thumbnail, "url", None)
         if seen["thumbnail_url"]:
             seen["thumbnail_fetch"] = httpx.get(seen["thumbnail_url"]).status_code  # no Authorization
+        # The srcset (issue 20): a list of SrcsetEntry models in the generated client.
+        srcset = image.srcset if isinstance(image.srcset, list) else []
+        seen["srcset"] = [[entry.width, entry.url.split("?")[0].rsplit("/", 1)[-1]] for entry in srcset]
+        if srcset:
+            edge = httpx.get(srcset[0].url, headers={"Accept": "image/avif,image/webp,*/*"}, timeout=60)
+            seen["srcset_fetch"] = [edge.status_code, edge.headers.get("content-type"), edge.headers.get("vary")]
 
         page = list_images.sync(client=api, limit=10)
         assert isinstance(page, ImagePage), page

@@ -78,5 +78,9 @@ def test_the_generated_client_drives_create_upload_list_get_analysis_delete(stac
     assert seen["image_id"] in seen["listed"]
     assert seen["analysis"] == {"format": "PNG", "width": 64, "height": 48}
     assert seen["thumbnail_url"] and seen["thumbnail_fetch"] == 200  # embedded URL, usable without a token
+    # The srcset: a 64 px image is offered once, at its own width, from the smallest edge width;
+    # the CDN renders it on this first request in the format Accept allows.
+    assert seen["srcset"] == [[64, "160"]]
+    assert seen["srcset_fetch"] == [200, "image/avif", "Accept"]
     assert seen["delete_status"] == 204
     assert seen["after_delete_status"] == 404 and seen["after_delete_problem"]

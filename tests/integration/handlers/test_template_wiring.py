@@ -53,6 +53,12 @@ def test_sample_events_target_template_routes(sample: str, aws: Any) -> None:
         assert custom, f"{sample}: no {event['ResourceType']} in the template"
         assert set(event["ResourceProperties"]) - {"ServiceToken"} <= set(custom[0]["Properties"])
         return
+    if ".lambda-url." in event["requestContext"].get("domainName", ""):  # CloudFront through a function URL
+        (spec,) = [fn for fn in TEMPLATE.functions.values() if fn.function_url]
+        result = _load_handler_module(spec.code_dir.name).handler(event, FakeContext())
+        assert result["statusCode"] == 404  # the sample names no image: a problem, not a crash
+        assert result["headers"]["Content-Type"] == "application/problem+json"
+        return
     owners = [f for f, fn in HTTP_FUNCTIONS.items() if any(r.route_key == event["routeKey"] for r in fn.routes)]
     assert len(owners) == 1, f"{sample}: {event['routeKey']} is not a template route"
     assert _powertools_path(event["routeKey"].split(" ", 1)[1]).match(event["rawPath"])

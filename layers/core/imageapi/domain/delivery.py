@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import quote
 
 if TYPE_CHECKING:  # imported lazily at run time: s3 mode never loads cryptography
@@ -54,6 +54,29 @@ class RenditionSigner(Protocol):
 
 
 @dataclass(frozen=True)
+class SignedPrefix:
+    """One signature for every URL under a path prefix (a CloudFront custom policy whose resource
+    is ``<base>/<prefix>*``): the srcset of one image costs one RSA signature, not one per width."""
+
+    base_url: str  # e.g. https://d111111abcdef8.cloudfront.net
+    prefix: str  # the object path it covers, ending in "/"
+    query: str  # Policy=…&Signature=…&Key-Pair-Id=…
+    expires_at: datetime
+
+    def url(self, key: str, version: str) -> str:
+        if not key.startswith(self.prefix):
+            raise ValueError("the key is outside the signed prefix")
+        return f"{self.base_url}{object_path(key)}?{VERSION_PARAM}={quote(version, safe='-_.~')}&{self.query}"
+
+
+@runtime_checkable
+class PrefixSigner(Protocol):
+    """A signer that can also sign a whole path prefix once (CloudFront; presigned S3 URLs cannot)."""
+
+    def sign_prefix(self, prefix: str, *, now: float | None = None) -> SignedPrefix: ...
+
+
+@dataclass(frozen=True)
 class Window:
     """The time bucket a signature belongs to."""
 
@@ -80,3 +103,12 @@ def object_path(key: str) -> str:
 
 def with_version(url: str, version: str | None) -> str:
     return f"{url}?{VERSION_PARAM}={quote(version, safe='-_.~')}" if version else url
+
+
+class CdnCache(Protocol):
+    """The renditions CDN's cache: an image's cached renditions are dropped when it is deleted, so
+    a URL signed before the delete answers 404 (from the origins) instead of the cached bytes."""
+
+    def invalidate(self, prefix: str) -> None:
+        """Drop everything cached under the object ``prefix`` (best effort: never raises)."""
+        ...

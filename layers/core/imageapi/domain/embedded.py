@@ -35,6 +35,17 @@ class EmbeddedRendition(Model):
     expires_at: datetime
 
 
+class SrcsetEntry(Model):
+    """One width of the image at the edge (SPEC §3.4, §3.10): the CDN picks the format from Accept."""
+
+    width: int = Field(description="the pixel width of this candidate (its srcset descriptor: `<url> <width>w`)")
+    url: str = Field(
+        description="signed, short-lived CDN URL; GET it without an Authorization header. Every width of one "
+        "image shares one signature (a policy over the image's own path prefix)"
+    )
+    expires_at: datetime
+
+
 class EmbeddedRenditions(Model):
     thumbnail: EmbeddedRendition | None = None
     display: EmbeddedRendition | None = None

@@ -2,6 +2,7 @@
 whether we encode it. Sniffing, ingest, downloads, the upload checks and the web page (through
 ``/health``'s limits) all read it; a new format is one entry here (SPEC §4)."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,21 +92,26 @@ OUTPUT_FORMATS: dict[str, str] = {ext: f.name for f in FORMATS if f.output for e
 AUTO_ORDER: tuple[str, ...] = ("avif", "webp")
 
 
+# RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ). An entry whose
+# weight is not one of these does not count. The grammar, not a float parser, decides: the CDN's
+# viewer-request function (JavaScript's parseFloat accepts "0.5abc") must agree with this exactly.
+QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")  # fullmatch: "$" would let "1\n" in
+
+
 def negotiate(accept: str | None) -> str:
-    """The ``?format=`` value ``auto`` stands for under this ``Accept`` header (SPEC §3.5).
+    """The ``?format=`` value ``auto`` stands for under this ``Accept`` header (SPEC §3.5), and the
+    format class the CDN serves (``infra/edge/viewer-request.js`` does the same in JavaScript).
 
     A type counts when listed with a non-zero q (``image/avif;q=0`` refuses it); wildcards
     (``*/*``, ``image/*``) do not, since browsers send them for formats they cannot show.
     """
     allowed: set[str] = set()
     for part in (accept or "").lower().split(","):
-        mime, *params = (p.strip() for p in part.split(";"))
-        q = next((p[2:] for p in params if p.startswith("q=")), "1")
-        try:
-            if float(q) > 0:
-                allowed.add(mime)
-        except ValueError:
-            continue
+        mime, *params = (p.strip(" \t") for p in part.split(";"))  # OWS: spaces and tabs
+        weights = [p[2:] for p in params if p.startswith("q=")]
+        q = weights[0] if weights else "1"
+        if QVALUE.fullmatch(q) and float(q) > 0:
+            allowed.add(mime)
     return next((fmt for fmt in AUTO_ORDER if f"image/{fmt}" in allowed), "jpeg")
 
 

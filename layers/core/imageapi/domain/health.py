@@ -6,8 +6,10 @@ from typing import Literal
 from pydantic import Field
 
 from imageapi.domain.base import Model
+from imageapi.domain.edge import QUALITIES
 from imageapi.domain.formats import extension_types
 from imageapi.domain.models import MAX_SIDE, MAX_TITLE
+from imageapi.settings import DEFAULT_EDGE_WIDTHS
 
 
 class PublicLimits(Model):
@@ -31,6 +33,15 @@ class PublicLimits(Model):
     heic: bool = Field(True, description="HEIC/HEIF accepted on this deployment")
     file_types: dict[str, str] = Field(
         default_factory=extension_types, description="accepted file extensions and their MIME types"
+    )
+    edge_widths: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_EDGE_WIDTHS),
+        description="the widths an image's srcset offers and the CDN renders (template EdgeWidths); a request for "
+        "another width is refused at the edge",
+    )
+    edge_qualities: list[str] = Field(
+        default_factory=lambda: list(QUALITIES),
+        description="the quality levels an edge URL may name: /edge/{width} is default, /edge/{width}-low, -high",
     )
 
 

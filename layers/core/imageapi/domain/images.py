@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from imageapi.domain import keys
-from imageapi.domain.delivery import RenditionSigner
+from imageapi.domain.delivery import PrefixSigner, RenditionSigner
+from imageapi.domain.edge import build_srcset, edge_version, version_prefix
 from imageapi.domain.embedded import embed_renditions
 from imageapi.domain.errors import (
     BadRequest,
@@ -63,6 +64,7 @@ class ImageService:
     fetcher: Fetcher  # URL import (SSRF-guarded)
     clock: Callable[[], datetime] = field(default=utcnow)
     signer: RenditionSigner | None = None  # embedded rendition URLs (SPEC §3.10); None: links only
+    srcset_signer: PrefixSigner | None = None  # the srcset (CloudFront only); None: the signer, if it can
 
     @property
     def quota(self) -> Quota:
@@ -194,6 +196,9 @@ class ImageService:
             changes["renditions"] = {**record.renditions, "display": self._render_display(record, resize)}
         updated = record.model_copy(update=changes)
         self.repository.update(updated, old_title=record.title)
+        if patch.changes_size and (old := edge_version(record)) != edge_version(updated):
+            # The old version's edge renditions: its URLs now answer 404 (never the new pixels).
+            self.store.delete_prefix(version_prefix(record.owner, record.id, old))
         return updated
 
     def _render_display(self, record: ImageRecord, resize: ResizeSpec) -> Rendition:
@@ -254,10 +259,13 @@ class ImageService:
     def present(self, record: ImageRecord) -> ImageOut:
         """The image object of SPEC §3.4 for the record's owner (every caller got ``record``
         through an owner-scoped read), with signed rendition URLs once it is ready."""
-        embedded = None
+        embedded = srcset = None
         if self.signer is not None and record.status is ImageStatus.ready:
             embedded = embed_renditions(record.renditions, record.updated_at, self.signer)
-        return ImageOut.of(record, embedded)
+            prefix_signer = self.srcset_signer or (self.signer if isinstance(self.signer, PrefixSigner) else None)
+            if prefix_signer is not None:  # the CDN renders every width (issue 20)
+                srcset = build_srcset(record, prefix_signer, self.settings.edge_widths)
+        return ImageOut.of(record, embedded, srcset)
 
     def require_ready(self, record: ImageRecord) -> None:
         """409 unless the image is ready: still pending, or rejected (with its reason)."""

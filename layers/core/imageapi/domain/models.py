@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from imageapi.domain.base import Model
-from imageapi.domain.embedded import EmbeddedRenditions
+from imageapi.domain.embedded import EmbeddedRenditions, SrcsetEntry
 
 MAX_TITLE = 200
 MAX_SIDE = 4096
@@ -232,9 +232,17 @@ class ImageOut(Model):
     deleted_at: datetime | None = None  # in the trash only: when it was deleted,
     purge_at: datetime | None = None  # and when it is purged unless restored first
     renditions: EmbeddedRenditions | None = None  # ready images, for their owner only (SPEC §3.4)
+    srcset: list[SrcsetEntry] | None = Field(
+        None,
+        description="ready images behind the renditions CDN: one URL per width of the allow-list (GET /health: "
+        "limits.edge_widths) up to the image's own width, narrowest first; the CDN serves AVIF, WebP or JPEG as "
+        "the request's Accept allows. Use it as `<img srcset>` (`url width + 'w'`) with `sizes`",
+    )
 
     @classmethod
-    def of(cls, record: ImageRecord, renditions: EmbeddedRenditions | None = None) -> "ImageOut":
+    def of(
+        cls, record: ImageRecord, renditions: EmbeddedRenditions | None = None, srcset: list[SrcsetEntry] | None = None
+    ) -> "ImageOut":
         base = f"/images/{record.id}"
         served = record.served
         return cls(
@@ -257,6 +265,7 @@ class ImageOut(Model):
                 analysis=f"{base}/analysis",
             ),
             renditions=renditions,
+            srcset=srcset,
         )
 
 

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from imageapi.domain import keys
+from imageapi.domain.delivery import CdnCache
+from imageapi.domain.edge import image_prefix
 from imageapi.domain.errors import NotFound, QuotaExceeded
 from imageapi.domain.ids import is_image_id
 from imageapi.domain.images import utcnow
@@ -105,6 +107,7 @@ class TrashService:
     versions: ObjectVersions
     settings: Settings
     clock: Callable[[], datetime] = field(default=utcnow)
+    cdn: CdnCache | None = None  # the renditions CDN (DeliveryMode=cdn in AWS); None: nothing cached
 
     @property
     def quota(self) -> Quota:
@@ -126,6 +129,7 @@ class TrashService:
             self._purge_objects(owner, record.id)
             if not self.repository.delete(record, counted_bytes=counted_bytes(record)):
                 raise NotFound(f"no image with id {image_id!r}")
+            self._uncache(owner, record.id)
             return
         # Objects first, then the record: a delete that fails in between leaves a live record
         # that a retried DELETE completes (a second delete marker is harmless to restore).
@@ -134,6 +138,12 @@ class TrashService:
         now = self.clock()
         if not self.bin.trash(record, deleted_at=now, purge_at=now + self.retention):
             raise NotFound(f"no image with id {image_id!r}")
+        self._uncache(owner, record.id)
+
+    def _uncache(self, owner: str, image_id: str) -> None:
+        """After the record is gone: the CDN drops its copies, and a miss finds no record (404)."""
+        if self.cdn is not None:
+            self.cdn.invalidate(image_prefix(owner, image_id))
 
     def restore(self, owner: str, image_id: str) -> ImageRecord:
         """``POST /images/{id}/restore``. After the window the image is gone: 404 like an unknown
@@ -165,7 +175,9 @@ class TrashService:
         if not is_image_id(image_id) or self.bin.get_trashed(owner, image_id, now=self.clock()) is None:
             return False
         self._purge_objects(owner, image_id)
-        return self.bin.forget(owner, image_id)
+        forgotten = self.bin.forget(owner, image_id)
+        self._uncache(owner, image_id)
+        return forgotten
 
     def _trash_objects(self, owner: str, image_id: str) -> None:
         for prefix in kept_prefixes(owner, image_id):

@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from imageapi.adapters.pixels.tunables import AVIF_QUALITY, AVIF_SPEED, JPEG_QUALITY, WEBP_QUALITY
+from imageapi.adapters.pixels.tunables import AVIF_QUALITY, AVIF_SPEED, FAST_WEBP_METHOD, JPEG_QUALITY, WEBP_QUALITY
 from imageapi.domain.formats import ALLOWED_FORMATS
 from imageapi.domain.ports import RenderedImage
 
@@ -23,8 +23,9 @@ def _flatten(img: Image.Image, background: tuple[int, int, int] = (255, 255, 255
     return canvas
 
 
-def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
-    """Encode with no metadata at all: a fresh info dict means no EXIF, XMP, ICC or comments."""
+def encode(img: Image.Image, fmt: str, quality: int | None, *, fast: bool = False) -> RenderedImage:
+    """Encode with no metadata at all: a fresh info dict means no EXIF, XMP, ICC or comments.
+    ``fast``: WebP at its quickest method (an edge answer that is never stored, issue 20)."""
     if fmt == "JPEG":
         img = _flatten(img)  # JPEG has no alpha: composite on white rather than on black
     elif img.mode == "RGBA" and _is_opaque(img):
@@ -36,7 +37,7 @@ def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
         # at 2048x1536) for ~1.5% fewer bytes, and the time is on the upload -> ready path.
         img.save(buf, "JPEG", quality=quality or JPEG_QUALITY, optimize=True)
     elif fmt == "WEBP":
-        img.save(buf, "WEBP", quality=quality or WEBP_QUALITY, method=4)
+        img.save(buf, "WEBP", quality=quality or WEBP_QUALITY, method=FAST_WEBP_METHOD if fast else 4)
     elif fmt == "AVIF":
         img.save(buf, "AVIF", quality=quality or AVIF_QUALITY, speed=AVIF_SPEED)
     elif fmt == "GIF":  # a still GIF (animations go through animation.py): 256 colours, no quality
@@ -46,6 +47,7 @@ def encode(img: Image.Image, fmt: str, quality: int | None) -> RenderedImage:
     return RenderedImage(buf.getvalue(), ALLOWED_FORMATS[fmt], img.width, img.height)
 
 
-def auto_format(img: Image.Image) -> str:
-    # Opaque -> JPEG (smallest for photos); real transparency -> WebP (keeps alpha, lossy-small).
-    return "JPEG" if _is_opaque(img) else "WEBP"
+def auto_format(img: Image.Image, transparent: str = "WEBP") -> str:
+    # Opaque -> JPEG (smallest for photos); real transparency -> WebP (keeps alpha, lossy-small),
+    # or PNG where the viewer accepts neither WebP nor AVIF (the edge's jpeg class).
+    return "JPEG" if _is_opaque(img) else transparent

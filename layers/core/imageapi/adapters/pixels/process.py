@@ -131,10 +131,12 @@ def render(
     format: str | None = None,  # mirrors the query parameter of SPEC §3.5
     quality: int | None = None,
     policy: PixelPolicy | None = None,
+    transparent: str = "WEBP",
+    fast: bool = False,
 ) -> RenderedImage:
-    """Render the original ``data`` to one image (on-demand transforms, PATCH re-rendering).
+    """Render the original ``data`` to one image (on-demand transforms, PATCH re-rendering, the edge).
 
-    ``format`` is jpeg/png/webp/avif/gif (None: JPEG if opaque, else WebP; ``auto`` is resolved
+    ``format`` is jpeg/png/webp/avif/gif (None: JPEG if opaque, else ``transparent``; ``auto`` is resolved
     from Accept before this); ``quality`` 1..100 applies to JPEG, WebP and AVIF. An animated
     source stays animated in GIF/WebP (and with no format: WebP) within the policy's bounds; every
     other output, or an animation over the bounds, takes the first frame.
@@ -171,4 +173,4 @@ def render(
         # to 1; 55 dB apart from rounding) without premultiplying alpha or resampling a fourth band.
         base = _flatten(base)
     out = apply_plan(base, plan)
-    return encode(out, out_fmt or auto_format(out), quality)
+    return encode(out, out_fmt or auto_format(out, transparent), quality, fast=fast)

@@ -16,6 +16,7 @@ from imageapi.domain.delivery import (
     CACHE_SIZE,
     DEFAULT_TTL_SECONDS,
     DEFAULT_WINDOW_SECONDS,
+    SignedPrefix,
     SignedUrl,
     Window,
     check_timing,
@@ -60,6 +61,7 @@ class CloudFrontRenditionSigner:
         self._signer: Any = None  # botocore CloudFrontSigner, built on first use
         self._lock = threading.Lock()
         self._signed = lru_cache(maxsize=CACHE_SIZE)(self._sign_window)
+        self._signed_prefixes = lru_cache(maxsize=CACHE_SIZE)(self._sign_prefix_window)
 
     def _cloudfront_signer(self) -> Any:
         if self._signer is None:
@@ -90,6 +92,23 @@ class CloudFrontRenditionSigner:
         resource = with_version(self.base_url + object_path(key), version)
         url = self._cloudfront_signer().generate_presigned_url(resource, date_less_than=expires_at)
         return SignedUrl(url=url, expires_at=expires_at)
+
+    def sign_prefix(self, prefix: str, *, now: float | None = None) -> SignedPrefix:
+        """A custom policy over ``<base>/<prefix>*`` (``prefix`` must end in "/", so an image's
+        prefix never also matches an id that merely starts with its own), memoised per window."""
+        if not prefix.endswith("/"):
+            raise ValueError("a signed prefix must end in '/'")
+        window = Window.at(self._clock() if now is None else now, self.ttl_seconds, self.window_seconds)
+        return self._signed_prefixes(prefix, window)
+
+    def _sign_prefix_window(self, prefix: str, window: Window) -> SignedPrefix:
+        expires_at = datetime.fromtimestamp(window.expires, UTC)
+        resource = self.base_url + object_path(prefix) + "*"
+        signer = self._cloudfront_signer()
+        # botocore builds the policy and appends Policy, Signature and Key-Pair-Id to the URL it is
+        # given; the query it appended is the signature every URL under the prefix carries.
+        signed = signer.generate_presigned_url(resource, policy=signer.build_policy(resource, expires_at))
+        return SignedPrefix(self.base_url, prefix, signed.split("?", 1)[1], expires_at)
 
 
 def secret_key_loader(source: str, client: Any = None) -> PrivateKeyLoader:

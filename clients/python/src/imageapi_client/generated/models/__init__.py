@@ -47,6 +47,7 @@ from .rate_limits import RateLimits
 from .recover_request import RecoverRequest
 from .recovered import Recovered
 from .resize_spec import ResizeSpec
+from .srcset_entry import SrcsetEntry
 from .upload_form import UploadForm
 from .upload_form_fields import UploadFormFields
 from .variant import Variant
@@ -104,6 +105,7 @@ __all__ = (
     "RecoverRequest",
     "Recovered",
     "ResizeSpec",
+    "SrcsetEntry",
     "UploadForm",
     "UploadFormFields",
     "Variant",

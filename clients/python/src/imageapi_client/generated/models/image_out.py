@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..models.dimensions import Dimensions
     from ..models.embedded_renditions import EmbeddedRenditions
     from ..models.image_links import ImageLinks
+    from ..models.srcset_entry import SrcsetEntry
 
 
 T = TypeVar("T", bound="ImageOut")
@@ -40,6 +41,9 @@ class ImageOut:
         purge_at (datetime.datetime | None | Unset):
         rejection_reason (None | str | Unset):
         renditions (EmbeddedRenditions | None | Unset):
+        srcset (list[SrcsetEntry] | None | Unset): ready images behind the renditions CDN: one URL per width of the
+            allow-list (GET /health: limits.edge_widths) up to the image's own width, narrowest first; the CDN serves AVIF,
+            WebP or JPEG as the request's Accept allows. Use it as `<img srcset>` (`url width + 'w'`) with `sizes`
     """
 
     bytes_: int | None
@@ -58,6 +62,7 @@ class ImageOut:
     purge_at: datetime.datetime | None | Unset = UNSET
     rejection_reason: None | str | Unset = UNSET
     renditions: EmbeddedRenditions | None | Unset = UNSET
+    srcset: list[SrcsetEntry] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +131,18 @@ class ImageOut:
         else:
             renditions = self.renditions
 
+        srcset: list[dict[str, Any]] | None | Unset
+        if isinstance(self.srcset, Unset):
+            srcset = UNSET
+        elif isinstance(self.srcset, list):
+            srcset = []
+            for srcset_type_0_item_data in self.srcset:
+                srcset_type_0_item = srcset_type_0_item_data.to_dict()
+                srcset.append(srcset_type_0_item)
+
+        else:
+            srcset = self.srcset
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -152,6 +169,8 @@ class ImageOut:
             field_dict["rejection_reason"] = rejection_reason
         if renditions is not UNSET:
             field_dict["renditions"] = renditions
+        if srcset is not UNSET:
+            field_dict["srcset"] = srcset
 
         return field_dict
 
@@ -160,6 +179,7 @@ class ImageOut:
         from ..models.dimensions import Dimensions
         from ..models.embedded_renditions import EmbeddedRenditions
         from ..models.image_links import ImageLinks
+        from ..models.srcset_entry import SrcsetEntry
 
         d = dict(src_dict)
 
@@ -280,6 +300,28 @@ class ImageOut:
 
         renditions = _parse_renditions(d.pop("renditions", UNSET))
 
+        def _parse_srcset(data: object) -> list[SrcsetEntry] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                srcset_type_0 = []
+                _srcset_type_0 = data
+                for srcset_type_0_item_data in _srcset_type_0:
+                    srcset_type_0_item = SrcsetEntry.from_dict(srcset_type_0_item_data)
+
+                    srcset_type_0.append(srcset_type_0_item)
+
+                return srcset_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[SrcsetEntry] | None | Unset, data)
+
+        srcset = _parse_srcset(d.pop("srcset", UNSET))
+
         image_out = cls(
             bytes_=bytes_,
             content_type=content_type,
@@ -297,6 +339,7 @@ class ImageOut:
             purge_at=purge_at,
             rejection_reason=rejection_reason,
             renditions=renditions,
+            srcset=srcset,
         )
 
         image_out.additional_properties = d

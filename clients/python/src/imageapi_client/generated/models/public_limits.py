@@ -25,6 +25,10 @@ class PublicLimits:
         max_pixels (int):
         max_renditions_per_image (int):
         max_upload_bytes (int):
+        edge_qualities (list[str] | Unset): the quality levels an edge URL may name: /edge/{width} is default,
+            /edge/{width}-low, -high
+        edge_widths (list[int] | Unset): the widths an image's srcset offers and the CDN renders (template EdgeWidths);
+            a request for another width is refused at the edge
         file_types (FileTypes | Unset): accepted file extensions and their MIME types
         heic (bool | Unset): HEIC/HEIF accepted on this deployment Default: True.
         max_animation_frames (int | None | Unset):
@@ -41,6 +45,8 @@ class PublicLimits:
     max_pixels: int
     max_renditions_per_image: int
     max_upload_bytes: int
+    edge_qualities: list[str] | Unset = UNSET
+    edge_widths: list[int] | Unset = UNSET
     file_types: FileTypes | Unset = UNSET
     heic: bool | Unset = True
     max_animation_frames: int | None | Unset = UNSET
@@ -60,6 +66,14 @@ class PublicLimits:
         max_renditions_per_image = self.max_renditions_per_image
 
         max_upload_bytes = self.max_upload_bytes
+
+        edge_qualities: list[str] | Unset = UNSET
+        if not isinstance(self.edge_qualities, Unset):
+            edge_qualities = self.edge_qualities
+
+        edge_widths: list[int] | Unset = UNSET
+        if not isinstance(self.edge_widths, Unset):
+            edge_widths = self.edge_widths
 
         file_types: dict[str, Any] | Unset = UNSET
         if not isinstance(self.file_types, Unset):
@@ -105,6 +119,10 @@ class PublicLimits:
                 "max_upload_bytes": max_upload_bytes,
             }
         )
+        if edge_qualities is not UNSET:
+            field_dict["edge_qualities"] = edge_qualities
+        if edge_widths is not UNSET:
+            field_dict["edge_widths"] = edge_widths
         if file_types is not UNSET:
             field_dict["file_types"] = file_types
         if heic is not UNSET:
@@ -139,6 +157,10 @@ class PublicLimits:
         max_renditions_per_image = d.pop("max_renditions_per_image")
 
         max_upload_bytes = d.pop("max_upload_bytes")
+
+        edge_qualities = cast(list[str], d.pop("edge_qualities", UNSET))
+
+        edge_widths = cast(list[int], d.pop("edge_widths", UNSET))
 
         _file_types = d.pop("file_types", UNSET)
         file_types: FileTypes | Unset
@@ -194,6 +216,8 @@ class PublicLimits:
             max_pixels=max_pixels,
             max_renditions_per_image=max_renditions_per_image,
             max_upload_bytes=max_upload_bytes,
+            edge_qualities=edge_qualities,
+            edge_widths=edge_widths,
             file_types=file_types,
             heic=heic,
             max_animation_frames=max_animation_frames,
