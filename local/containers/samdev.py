@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -90,9 +91,26 @@ class LocalBuild:
         return ["--parameter-overrides", f"Architecture={self.architecture}"]
 
 
+def build_inputs_digest(architecture: str, root: Path = REPO_ROOT) -> str:
+    """What `sam build` reads: the template, the functions' and layers' files, the architecture."""
+    digest = hashlib.sha256(architecture.encode())
+    files = [root / "template.yaml", *sorted((root / "functions").rglob("*")), *sorted((root / "layers").rglob("*"))]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def sam_build(architecture: str, root: Path = REPO_ROOT) -> Path:
-    """`sam build` for `architecture` into .aws-sam/local-<arch>/ (cached between runs)."""
+    """`sam build` for `architecture` into .aws-sam/local-<arch>/ (cached between runs; skipped
+    when none of its inputs changed since the last build, which makes a restart quick)."""
     out = root / ".aws-sam" / f"local-{architecture}"
+    built, stamp = out / "build" / "template.yaml", out / "build-inputs.sha256"
+    inputs = build_inputs_digest(architecture, root)
+    if built.is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        log.info("sam build skipped: nothing it reads changed since %s was built", built)
+        return built
+    stamp.unlink(missing_ok=True)  # a build stopped halfway must not count as built
     env = {
         **os.environ,
         **SAM_ENV,
@@ -105,7 +123,8 @@ def sam_build(architecture: str, root: Path = REPO_ROOT) -> Path:
     result = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise RuntimeError(f"sam build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return out / "build" / "template.yaml"
+    stamp.write_text(inputs)
+    return built
 
 
 def prepare(engine: DockerEngine) -> LocalBuild:
