@@ -22,7 +22,19 @@ from typing import Any
 
 from bench.common import RESULTS, ROOT, Row, machine, markdown_table, print_table
 
-SECTIONS = ("renditions", "memory", "coldstart", "readcost", "payloads", "e2e", "ml", "delivery", "scale", "formats")
+SECTIONS = (
+    "renditions",
+    "memory",
+    "coldstart",
+    "readcost",
+    "payloads",
+    "e2e",
+    "ml",
+    "delivery",
+    "scale",
+    "formats",
+    "snapshot",
+)
 
 
 def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
@@ -66,6 +78,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import formats
 
         return formats.run(rounds=1 if quick else 3, reps=2 if quick else 3)
+    if name == "snapshot":
+        from bench import snapshot
+
+        return snapshot.run(images=50 if quick else 200)
     raise ValueError(name)
 
 
