@@ -21,7 +21,7 @@ BUILD_DIR := .aws-sam/build
 # The SAM CLI sends usage telemetry unless told not to: never.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev sam-dev test test-fast lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
+.PHONY: help install dev sam-dev test test-fast test-stop lint format openapi check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -132,6 +132,12 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 
 test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
 	$(BIN)/python -m pytest $(XDIST) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+
+# The stop scenarios of issue 21 (make dev and make sam-dev: SIGTERM to the group, two quick
+# SIGINTs, a SIGKILL then the next start), STOP_REPEATS times each; `make test` runs each once.
+STOP_REPEATS ?= 20
+test-stop: install $(SAM_VENV)/.installed containers ## stop make dev and make sam-dev as users do, STOP_REPEATS (20) times each; prints the stop times
+	STOP_REPEATS=$(STOP_REPEATS) $(BIN)/python -m pytest tests/local/test_local_stop.py tests/containers/test_sam_dev_stop.py $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml

@@ -5,7 +5,7 @@ engine, bridges.
 
 Every stop is a functional deadline, not a benchmark: one that does not finish within
 ``DEV_DEADLINE_S`` (sam-dev: ``SAM_DEV_DEADLINE_S``) is a hang. Each test records how long its stop
-took (``record_property("stop_seconds", ...)``); ``pytest_terminal_summary`` prints the count,
+took (``StopLog``); ``pytest_terminal_summary`` prints the count,
 median and maximum per scenario. ``STOP_REPEATS`` (default 1; `make test-stop` runs 20) repeats
 every scenario.
 """
@@ -81,7 +81,9 @@ class MakeRun:
         self.port, self.moto_port = ports or (free_port(), free_port())
         self.api = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self._env = {**os.environ, **(env or {}), "PORT": str(self.port), "MOTO_PORT": str(self.moto_port)}
+        # as from a shell: no outer make's flags (its command-line variables would win over PORT)
+        caller = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+        self._env = {**caller, **(env or {}), "PORT": str(self.port), "MOTO_PORT": str(self.moto_port)}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> MakeRun:
@@ -165,27 +167,36 @@ class MakeRun:
             self.proc.wait(timeout=10)
 
 
-def record_stop(record_property: Any, scenario: str, seconds: float) -> None:
-    record_property("stop_scenario", scenario)
-    record_property(STOP_PROPERTY, round(seconds, 3))
+class StopLog:
+    """What a test reports for the summary: the scenarios it runs (they pass or fail with the
+    test) and how long each stop took (a test may time one scenario several times)."""
+
+    def __init__(self, record_property: Any, *scenarios: str) -> None:
+        self._record = record_property
+        self._times: dict[str, list[float]] = {}
+        self._record("stop_scenarios", list(scenarios))
+
+    def took(self, scenario: str, seconds: float) -> None:
+        self._times.setdefault(scenario, []).append(round(seconds, 3))
+        self._record(f"{STOP_PROPERTY}:{scenario}", list(self._times[scenario]))  # the last one counts
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Per scenario: how many stops passed of how many, and their median and maximum."""
+    """Per scenario: tests passed of run, how many stops were timed, their median and maximum."""
     times: dict[str, list[float]] = {}
     runs: dict[str, list[bool]] = {}
     for outcome in ("passed", "failed", "error"):
         for report in terminalreporter.stats.get(outcome, []):
             props = dict(getattr(report, "user_properties", []))
-            if report.when != "call" or "stop_scenario" not in props:
+            if report.when != "call" or "stop_scenarios" not in props:
                 continue
-            runs.setdefault(props["stop_scenario"], []).append(outcome == "passed")
-            if STOP_PROPERTY in props:
-                times.setdefault(props["stop_scenario"], []).append(float(props[STOP_PROPERTY]))
+            for scenario in props["stop_scenarios"]:
+                runs.setdefault(scenario, []).append(outcome == "passed")
+                times.setdefault(scenario, []).extend(props.get(f"{STOP_PROPERTY}:{scenario}", []))
     if not runs:
         return
     terminalreporter.section("stop times (issue 21)")
-    for scenario, results in sorted(runs.items()):
+    for scenario, results in runs.items():
         got = times.get(scenario, [])
-        figures = f"median {statistics.median(got):.2f} s, max {max(got):.2f} s" if got else "no stop timed"
-        terminalreporter.write_line(f"{scenario}: {sum(results)}/{len(results)} passed; {figures}")
+        figures = f"{len(got)} stops, median {statistics.median(got):.2f} s, max {max(got):.2f} s" if got else "none"
+        terminalreporter.write_line(f"{scenario}: tests {sum(results)}/{len(results)} passed; {figures}")

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from local.processes import StopRequested, StopSignals
-from tests.harness.stopping import DEV_DEADLINE_S, MakeRun, port_free, record_stop, repeats
+from tests.harness.stopping import DEV_DEADLINE_S, MakeRun, StopLog, port_free, repeats
 
 READY_TIMEOUT_S = 120  # a busy machine starts slowly: a bound, not a timing
 
@@ -37,13 +37,14 @@ def _assert_nothing_left(run: MakeRun) -> None:
 def test_sigterm_to_make_dev_group_ends_every_process_and_frees_both_ports(
     tmp_path: Path, record_property: Any, repetition: int
 ) -> None:
+    stops = StopLog(record_property, "make dev: SIGTERM to the group")
     run = _started(tmp_path)
     procs = run.tree()
     assert len(procs) >= 2, procs  # make and python -m local
     since = time.monotonic()
     run.signal_group(signal.SIGTERM)
     seconds = run.wait_gone(procs, DEV_DEADLINE_S, since)
-    record_stop(record_property, "make dev: SIGTERM to the group", seconds)
+    stops.took("make dev: SIGTERM to the group", seconds)
     _assert_nothing_left(run)
     assert "stopping the local stack" in run.tail() and run.tail().rstrip().endswith("stopped"), run.tail()
 
@@ -52,13 +53,14 @@ def test_sigterm_to_make_dev_group_ends_every_process_and_frees_both_ports(
 def test_two_quick_sigints_to_make_dev_group_end_every_process_and_free_both_ports(
     tmp_path: Path, record_property: Any, repetition: int
 ) -> None:
+    stops = StopLog(record_property, "make dev: two quick SIGINTs to the group")
     run = _started(tmp_path)
     procs = run.tree()
     since = time.monotonic()
     run.signal_group(signal.SIGINT)
     run.signal_group(signal.SIGINT)
     seconds = run.wait_gone(procs, DEV_DEADLINE_S, since)
-    record_stop(record_property, "make dev: two quick SIGINTs to the group", seconds)
+    stops.took("make dev: two quick SIGINTs to the group", seconds)
     _assert_nothing_left(run)
     assert "stopping the local stack" in run.tail() and "\nstopped" in run.tail(), run.tail()
 
@@ -67,6 +69,7 @@ def test_two_quick_sigints_to_make_dev_group_end_every_process_and_free_both_por
 def test_sigkill_of_make_dev_stack_then_the_next_start_serves_and_stops_leaving_no_process_or_port(
     tmp_path: Path, record_property: Any, repetition: int
 ) -> None:
+    stops = StopLog(record_property, "make dev: SIGKILL of the stack, then the next start and its stop")
     killed = _started(tmp_path)
     procs = killed.tree()
     killed.stack_process().kill()
@@ -79,7 +82,7 @@ def test_sigkill_of_make_dev_stack_then_the_next_start_serves_and_stops_leaving_
     since = time.monotonic()
     following.signal_group(signal.SIGTERM)
     seconds = following.wait_gone(procs, DEV_DEADLINE_S, since)
-    record_stop(record_property, "make dev: SIGKILL of the stack, then the next start and its stop", seconds)
+    stops.took("make dev: SIGKILL of the stack, then the next start and its stop", seconds)
     _assert_nothing_left(following)
 
 
