@@ -19,7 +19,7 @@ import socket
 import statistics
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,16 @@ class MakeRun:
                 )
             time.sleep(0.05)
 
+    def ensure_stopped(self, deadline: float = 60.0) -> None:
+        """Teardown after a failed test: stop what still runs (SIGTERM to the group, then kill)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        procs = self.tree()
+        with contextlib.suppress(ProcessLookupError):
+            self.signal_group(signal.SIGTERM)
+        with contextlib.suppress(AssertionError):
+            self.wait_gone(procs, deadline, time.monotonic())
+
     def kill_all(self, procs: list[psutil.Process]) -> None:
         for proc in procs:
             with contextlib.suppress(psutil.Error):
@@ -179,6 +189,9 @@ class StopLog:
     def took(self, scenario: str, seconds: float) -> None:
         self._times.setdefault(scenario, []).append(round(seconds, 3))
         self._record(f"{STOP_PROPERTY}:{scenario}", list(self._times[scenario]))  # the last one counts
+        if os.environ.get("STOP_TIMES_FILE"):  # one line per stop as it happens (a long run's log)
+            with open(os.environ["STOP_TIMES_FILE"], "a") as out:
+                out.write(f"{seconds:.3f}\t{scenario}\n")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -200,3 +213,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         got = times.get(scenario, [])
         figures = f"{len(got)} stops, median {statistics.median(got):.2f} s, max {max(got):.2f} s" if got else "none"
         terminalreporter.write_line(f"{scenario}: tests {sum(results)}/{len(results)} passed; {figures}")
+
+
+@pytest.fixture
+def make_run(tmp_path: Path) -> Iterator[Callable[..., MakeRun]]:
+    """``make_run("dev", "name")``: a MakeRun whose log is in tmp_path; whatever a failed test
+    left running is stopped at teardown, so the next test starts on a clean machine."""
+    runs: list[MakeRun] = []
+
+    def factory(target: str, name: str, ports: tuple[int, int] | None = None) -> MakeRun:
+        run = MakeRun(target, tmp_path / f"{name}.log", ports=ports)
+        runs.append(run)
+        return run
+
+    yield factory
+    for run in runs:
+        run.ensure_stopped()

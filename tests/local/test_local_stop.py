@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,8 +20,8 @@ from tests.harness.stopping import DEV_DEADLINE_S, MakeRun, StopLog, port_free, 
 READY_TIMEOUT_S = 120  # a busy machine starts slowly: a bound, not a timing
 
 
-def _started(tmp_path: Path) -> MakeRun:
-    run = MakeRun("dev", tmp_path / "make-dev.log").start()
+def _started(make_run: Callable[..., MakeRun], name: str = "make-dev") -> MakeRun:
+    run = make_run("dev", name).start()
     run.wait_ready(READY_TIMEOUT_S)
     token = requests.get(f"{run.api}/_local/token", params={"sub": "stop"}, timeout=10).json()["token"]
     listed = requests.get(f"{run.api}/images", headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -35,10 +35,10 @@ def _assert_nothing_left(run: MakeRun) -> None:
 
 @repeats()
 def test_sigterm_to_make_dev_group_ends_every_process_and_frees_both_ports(
-    tmp_path: Path, record_property: Any, repetition: int
+    make_run: Callable[..., MakeRun], record_property: Any, repetition: int
 ) -> None:
     stops = StopLog(record_property, "make dev: SIGTERM to the group")
-    run = _started(tmp_path)
+    run = _started(make_run)
     procs = run.tree()
     assert len(procs) >= 2, procs  # make and python -m local
     since = time.monotonic()
@@ -51,10 +51,10 @@ def test_sigterm_to_make_dev_group_ends_every_process_and_frees_both_ports(
 
 @repeats()
 def test_two_quick_sigints_to_make_dev_group_end_every_process_and_free_both_ports(
-    tmp_path: Path, record_property: Any, repetition: int
+    make_run: Callable[..., MakeRun], record_property: Any, repetition: int
 ) -> None:
     stops = StopLog(record_property, "make dev: two quick SIGINTs to the group")
-    run = _started(tmp_path)
+    run = _started(make_run)
     procs = run.tree()
     since = time.monotonic()
     run.signal_group(signal.SIGINT)
@@ -67,16 +67,16 @@ def test_two_quick_sigints_to_make_dev_group_end_every_process_and_free_both_por
 
 @repeats()
 def test_sigkill_of_make_dev_stack_then_the_next_start_serves_and_stops_leaving_no_process_or_port(
-    tmp_path: Path, record_property: Any, repetition: int
+    make_run: Callable[..., MakeRun], record_property: Any, repetition: int
 ) -> None:
     stops = StopLog(record_property, "make dev: SIGKILL of the stack, then the next start and its stop")
-    killed = _started(tmp_path)
+    killed = _started(make_run)
     procs = killed.tree()
     killed.stack_process().kill()
     killed.wait_gone(procs, DEV_DEADLINE_S, time.monotonic())  # make reports the kill and exits
 
     # the next start, on the same ports: it must start fine and stop cleanly
-    following = MakeRun("dev", tmp_path / "make-dev-next.log", ports=(killed.port, killed.moto_port))
+    following = make_run("dev", "make-dev-next", ports=(killed.port, killed.moto_port))
     following.start().wait_ready(READY_TIMEOUT_S)
     procs = following.tree()
     since = time.monotonic()
@@ -86,9 +86,9 @@ def test_sigkill_of_make_dev_stack_then_the_next_start_serves_and_stops_leaving_
     _assert_nothing_left(following)
 
 
-def test_a_signal_while_make_dev_starts_stops_it_cleanly(tmp_path: Path) -> None:
+def test_a_signal_while_make_dev_starts_stops_it_cleanly(make_run: Callable[..., MakeRun]) -> None:
     """The first signal during the start ends the start (as Ctrl-C does): nothing is left running."""
-    run = MakeRun("dev", tmp_path / "make-dev.log").start()
+    run = make_run("dev", "make-dev").start()
     deadline = time.monotonic() + READY_TIMEOUT_S
     while "local" not in " ".join(" ".join(p.cmdline()) for p in run.tree()[1:]):
         assert time.monotonic() < deadline and run.proc is not None and run.proc.poll() is None, run.tail()
