@@ -127,7 +127,11 @@ def _younger_than(path: Path, seconds: float) -> bool:
 
 
 def _dockerd_running() -> bool:
-    return any(proc.info["name"] == "dockerd" for proc in psutil.process_iter(["name"]))
+    """A live dockerd (a killed one may linger as a zombie until its new parent reaps it)."""
+    return any(
+        proc.info["name"] == "dockerd" and proc.info["status"] != psutil.STATUS_ZOMBIE
+        for proc in psutil.process_iter(["name", "status"])
+    )
 
 
 def sweep_engines(root: Path | None = None) -> list[str]:

@@ -176,11 +176,14 @@ class SamLocal:
         ]
 
     def start(self, timeout: float = 120.0) -> SamLocal:
+        # If this process dies (even by SIGKILL), sam gets a signal too. With the machine's engine,
+        # SIGINT (its Ctrl-C): sam then removes its warm containers itself. A private engine shuts
+        # down at the same moment and kills them; sam's removal calls would only wait on it, so
+        # SIGTERM ends sam at once (the next start removes the stopped containers).
+        death = signal.SIGTERM if self.build.engine.private else signal.SIGINT
         with open(self._log_path, "ab") as out:
-            # If this process dies (even by SIGKILL), sam gets SIGINT, its Ctrl-C: it then removes
-            # its warm containers itself.
             env = sam_env(self.build.engine)
-            self._proc = spawn(self._args, death_signal=signal.SIGINT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            self._proc = spawn(self._args, death_signal=death, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

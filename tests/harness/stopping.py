@@ -52,9 +52,9 @@ def describe(procs: Iterable[psutil.Process]) -> list[str]:
     out = []
     for proc in procs:
         try:
-            out.append(f"{proc.pid} {' '.join(proc.cmdline())[:200]}")
-        except psutil.Error:
-            out.append(f"{proc.pid} (gone)")
+            out.append(f"{proc.pid} [{proc.status()}] {' '.join(proc.cmdline())[:200]}")
+        except psutil.Error as exc:
+            out.append(f"{proc.pid} ({type(exc).__name__})")
     return out
 
 
@@ -147,14 +147,16 @@ class MakeRun:
                     self.proc.wait(timeout=5)
                 return elapsed
             if elapsed > deadline:
+                still = describe(alive)  # before they are killed below
                 for proc in alive:
-                    if "python" in proc.name():
-                        proc.send_signal(signal.SIGUSR1)
+                    with contextlib.suppress(psutil.Error):
+                        if "python" in proc.name():
+                            proc.send_signal(signal.SIGUSR1)
                 time.sleep(1)
                 self.kill_all(procs)
                 raise AssertionError(
                     f"still running {elapsed:.1f} s after the signal (deadline {deadline:.0f} s): "
-                    f"{describe(alive)}\n{self.tail(8000)}"
+                    f"{still}\n{self.tail(8000)}"
                 )
             time.sleep(0.05)
 
