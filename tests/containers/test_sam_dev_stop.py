@@ -172,7 +172,7 @@ def test_sigkill_of_sam_dev_stack_then_each_next_start_cleans_up_and_the_last_st
         killed = Engine.of(run)
         killed_containers = killed.sam_containers()
         assert killed_containers  # at least the warm container that answered GET /health
-        procs = list({p.pid: p for p in [*run.tree(), *killed.processes]}.values())
+        procs = run.tree()  # make, the stack, sam local, dockerd, containerd
         since = time.monotonic()
         run.stack_process().kill()
         # sam local and dockerd get their parent-death signal: none outlives the stack
@@ -181,9 +181,14 @@ def test_sigkill_of_sam_dev_stack_then_each_next_start_cleans_up_and_the_last_st
         run = make_run("sam-dev", f"sam-dev-{n}", ports=(run.port, run.moto_port))
         run.start().wait_ready(READY_TIMEOUT_S)
         engine = Engine.of(run)
-        # the next start found the killed run's leftovers and removed them
+        # the next start found the killed run's leftovers and removed them: its engine directory,
+        # containers, and any container shim dockerd's own shutdown missed (a container it was
+        # starting at the moment of the kill)
         if killed.work is not None:
             assert not killed.work.exists(), f"run {n}: the killed run's engine directory is still there"
+            assert not processes_mentioning(str(killed.work)), f"run {n}: the killed run's engine processes"
+        left = [p for p in killed.processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, f"run {n}: the killed run's engine processes: {describe(left)}"
         assert not set(killed_containers) & set(engine.docker("ps", "-aq", "--no-trunc")), f"run {n}: containers"
         assert bridges() <= bridges_before | {"docker0"}, f"run {n}: bridges {sorted(bridges() - bridges_before)}"
 
