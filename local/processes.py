@@ -1,7 +1,7 @@
 """The stack's own process and the processes it starts (foundation of `python -m local` and
 `make sam-dev`).
 
-``StopSignals``: SIGINT, SIGTERM (and SIGHUP, unless it is ignored) ask the stack to stop, and
+``StopSignals``: SIGTERM, SIGINT and SIGHUP (those two unless inherited as ignored) stop the stack;
 the handler takes no lock. It only appends to a list (one C call, safe when a second signal
 arrives inside the first handler) and Python's C-level handler writes the signal's number to a
 wakeup socket, which is what the main thread waits on. A `threading.Event` set from the handler
@@ -44,10 +44,14 @@ class StopRequested(BaseException):  # like KeyboardInterrupt: a request, not an
 
 
 def _stop_signals() -> list[signal.Signals]:
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    # A closed terminal stops the stack too, unless it was started with nohup (SIGHUP ignored).
-    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        wanted.append(signal.SIGHUP)
+    """SIGTERM always; SIGINT and SIGHUP (a closed terminal) unless this process started with them
+    ignored: `nohup` ignores SIGHUP, and a shell without job control ignores SIGINT in what it runs
+    in the background (`make dev &` in a script), as Python itself then leaves SIGINT alone."""
+    wanted = [signal.SIGTERM]
+    for name in ("SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            wanted.append(sig)
     return wanted
 
 

@@ -12,6 +12,7 @@ STOP_REPEATS repeats each (tests/harness/stopping.py; `make test-stop` runs 20).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,16 +53,12 @@ class Engine:
     @classmethod
     def of(cls, run: MakeRun) -> Engine:
         for proc in run.tree():
-            args = proc.cmdline()
-            if args and Path(args[0]).name == "dockerd":
-                work = Path(args[args.index("--exec-root") + 1]).parent
-                data_root = Path(args[args.index("--data-root") + 1])
-                # containerd, the shims and the containers' processes: nothing may outlive the stop
-                found = processes_mentioning(str(work))
-                procs = {p.pid: p for p in found}
-                for proc_ in found:
-                    procs.update({c.pid: c for c in proc_.children(recursive=True)})
-                return cls(f"unix://{work / 'docker.sock'}", work, data_root, list(procs.values()))
+            with contextlib.suppress(psutil.Error):
+                args = proc.cmdline()
+                if args and Path(args[0]).name == "dockerd":
+                    work = Path(args[args.index("--exec-root") + 1]).parent
+                    data_root = Path(args[args.index("--data-root") + 1])
+                    return cls(f"unix://{work / 'docker.sock'}", work, data_root, _engine_processes(work))
         return cls(os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}")
 
     def docker(self, *args: str) -> list[str]:
@@ -80,6 +77,17 @@ class Engine:
         # a private engine is gone after the stop: its data root lists what it still holds
         held = {p.name for p in (self.data_root / "containers").glob("*")}
         return sorted(held) if self.data_root.is_relative_to(CACHE_DIR) else [c for c in seen if c in held]
+
+
+def _engine_processes(work: Path) -> list[psutil.Process]:
+    """containerd, the shims and the containers' processes: nothing may outlive the stop. (A
+    container's process may end while we look: it is then simply not listed.)"""
+    found = processes_mentioning(str(work))
+    procs = {p.pid: p for p in found}
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            procs.update({c.pid: c for c in proc.children(recursive=True)})
+    return list(procs.values())
 
 
 def warm_session(run: MakeRun, token: str) -> None:

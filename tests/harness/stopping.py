@@ -71,6 +71,10 @@ def port_free(port: int) -> bool:
     return True
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class MakeRun:
     """`make <target>` with free ports, as a user runs it, in a new session and process group."""
 
@@ -95,6 +99,9 @@ class MakeRun:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # as from a terminal: SIGINT not ignored, even when these tests run in the
+                # background of a shell without job control (which ignores it for them)
+                preexec_fn=_sigint_default,
             )
         return self
 
@@ -124,13 +131,17 @@ class MakeRun:
         """make and everything under it (the stack, and what the stack started in sessions of their own)."""
         assert self.proc is not None
         root = psutil.Process(self.proc.pid)
-        return [root, *root.children(recursive=True)]
+        try:
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:  # one ended while we looked: look again
+            return [root, *root.children(recursive=True)]
 
     def stack_process(self) -> psutil.Process:
         """The stack's own Python process (make's child)."""
         for proc in self.tree()[1:]:
-            if "-m" in proc.cmdline() and proc.cmdline()[0].endswith("python"):
-                return proc
+            with contextlib.suppress(psutil.Error):
+                if "-m" in proc.cmdline() and proc.cmdline()[0].endswith("python"):
+                    return proc
         raise AssertionError(f"no stack process under make {self.target}: {describe(self.tree())}")
 
     def signal_group(self, sig: int) -> None:

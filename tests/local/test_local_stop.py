@@ -112,9 +112,22 @@ def test_stop_signals_wake_the_wait_a_second_is_only_noted_and_a_third_forces(si
         assert stop.wait(timeout=5)
         assert stop.received == [signal.SIGTERM] * signals and forced == []
         for _ in range(3 - signals):
-            signal.raise_signal(signal.SIGINT)
-        assert forced == [signal.SIGINT]
+            signal.raise_signal(signal.SIGTERM)
+        assert forced == [signal.SIGTERM]
     assert signal.getsignal(signal.SIGTERM) is not stop._handle  # the previous handlers are back
+
+
+def test_an_inherited_ignored_sigint_stays_ignored_and_sigterm_still_stops() -> None:
+    """`make dev &` from a script without job control, like `nohup` for SIGHUP."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopSignals(force=lambda signum: None) as stop:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            stop.running()
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.wait(timeout=5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_the_first_signal_while_starting_interrupts_the_start_once() -> None:
