@@ -5,7 +5,7 @@ directory /tmp/sia-dockerd-*, with a record (engine.json) of the process that st
 bridges it made. While that process lives the engine is its own; once it is gone (stopped, or
 killed so hard that even its children's parent-death signal could not help), the next start
 stops what still runs from that directory (dockerd, containerd, the containers' shims and
-processes), unmounts and removes it, and deletes the bridges it made when no dockerd is left
+processes), unmounts and removes it, and deletes Docker's bridges when no dockerd is left
 that could own them. `sam local` processes of this checkout that outlived their `make sam-dev`
 are ended the same way (stale_sam_processes).
 """
@@ -156,8 +156,10 @@ def sweep_engines(root: Path | None = None) -> list[str]:
         shutil.rmtree(work, ignore_errors=True)
         orphaned_bridges.update(record.made_bridges if record else ["docker0"])
         removed.append(f"{work} ({ended} processes)")
-    if orphaned_bridges and not _dockerd_running():
-        removed += [f"bridge {name}" for name in delete_bridges(sorted(orphaned_bridges))]
+    if not _dockerd_running():
+        # No dockerd runs, so no bridge has an owner: the ones swept engines made, and any a killed
+        # engine's record no longer names (a dockerd recreates its bridges when it starts).
+        removed += [f"bridge {name}" for name in delete_bridges(sorted(orphaned_bridges | bridges()))]
     for what in removed:
         log.info("removed what an earlier run left behind: %s", what)
     return removed
