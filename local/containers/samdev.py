@@ -178,9 +178,10 @@ class SamLocal:
     def start(self, timeout: float = 120.0) -> SamLocal:
         # If this process dies (even by SIGKILL), sam gets a signal too. With the machine's engine,
         # SIGINT (its Ctrl-C): sam then removes its warm containers itself. A private engine shuts
-        # down at the same moment and kills them; sam's removal calls would only wait on it, so
-        # SIGTERM ends sam at once (the next start removes the stopped containers).
-        death = signal.SIGTERM if self.build.engine.private else signal.SIGINT
+        # down at the same moment and kills them; sam's removal calls (its SIGINT and SIGTERM
+        # handlers both make them) would only wait on it, so SIGKILL (the next start removes the
+        # stopped containers).
+        death = signal.SIGKILL if self.build.engine.private else signal.SIGINT
         with open(self._log_path, "ab") as out:
             env = sam_env(self.build.engine)
             self._proc = spawn(self._args, death_signal=death, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -195,11 +196,12 @@ class SamLocal:
         raise RuntimeError(f"sam local {self.command} did not listen within {timeout:.0f} s")
 
     def request_stop(self) -> None:
-        """SIGTERM to its process group: sam ends at once (SamDev removes its containers, all at
-        once, faster than sam's own Ctrl-C path, which stops them one by one)."""
+        """SIGKILL to its process group. sam's SIGINT and SIGTERM handlers stop and remove its warm
+        containers one by one through the engine (seconds each, and they wait on an engine that is
+        going away); SamDev removes them all in one call right after."""
         if self._proc is not None and self._proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGTERM)
+                os.killpg(self._proc.pid, signal.SIGKILL)
 
     def stop(self, timeout: float = 10.0) -> None:
         self.request_stop()
