@@ -22,7 +22,7 @@ BUILD_DIR := .aws-sam/build
 # The SAM CLI sends usage telemetry unless told not to: never.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev sam-dev test test-fast test-stress lint format openapi client check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
+.PHONY: help install dev sam-dev test test-fast test-stress test-stop lint format openapi client check-template validate build scan deploy deploy-prod deploy-web token bench clean browser uppy containers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -153,6 +153,12 @@ STRESS_RUNS ?= 3
 test-stress: install browser uppy $(CLIENT_VENV)/.installed ## the browser and e2e suites STRESS_RUNS (3) times in a row, one core kept busy by a CPU burner (not in make test)
 	$(BIN)/python scripts/stress.py --runs $(STRESS_RUNS) -- \
 	  $(BIN)/python -m pytest $(XDIST) -m "not containers and not isolated" tests/browser tests/e2e $(PYTEST_ARGS)
+
+# The stop scenarios of issue 21 (make dev and make sam-dev: SIGTERM to the group, two quick
+# SIGINTs, a SIGKILL then the next start), STOP_REPEATS times each; `make test` runs each once.
+STOP_REPEATS ?= 20
+test-stop: install $(SAM_VENV)/.installed containers ## stop make dev and make sam-dev as users do, STOP_REPEATS (20) times each; prints the stop times
+	STOP_REPEATS=$(STOP_REPEATS) $(BIN)/python -m pytest tests/local/test_local_stop.py tests/containers/test_sam_dev_stop.py $(PYTEST_ARGS)
 
 deploy: build ## sam deploy (default = dev environment of samconfig.toml)
 	$(SAM) deploy --template-file $(BUILD_DIR)/template.yaml

@@ -36,6 +36,7 @@ SECTIONS = (
     "clients",
     "events",
     "edge",
+    "snapshot",
 )
 
 
@@ -92,6 +93,10 @@ def _run_section(name: str, quick: bool) -> tuple[list[Row], dict[str, Any]]:
         from bench import edge
 
         return edge.run(trials=5 if quick else 20, every=2 if quick else 5)
+    if name == "snapshot":
+        from bench import snapshot
+
+        return snapshot.run(images=50 if quick else 200)
     raise ValueError(name)
 
 
@@ -188,7 +193,9 @@ def main() -> int:
             "8 delivery": "delivery",
             "9 scale": "scale",
             "10 clients": "clients",
-            "9 edge": "edge",
+            "11 events": "events",
+            "12 edge": "edge",
+            "13 compose stop": "snapshot",
         }
         kept = [
             r
@@ -200,7 +207,7 @@ def main() -> int:
         result["section_seconds"] = {**previous.get("section_seconds", {}), **timings}
         result["partial_update_of"] = previous.get("generated_at")
         order = {f"{i + 1} ": i for i in range(len(SECTIONS))}
-        result["rows"].sort(key=lambda r: order.get(r["section"][:2], 99))
+        result["rows"].sort(key=lambda r: order.get(r["section"].split(" ", 1)[0] + " ", 99))
         all_rows = [Row(**{k: v for k, v in r.items() if k in Row.__dataclass_fields__}) for r in result["rows"]]
         result["markdown"] = markdown_table(all_rows)
     with open(out + ".tmp", "w") as fh:

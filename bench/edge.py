@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.common import CORE, ROOT, Row, child_env, run_child
 
-SECTION = "9 edge"
+SECTION = "12 edge"
 WIDTHS = (640, 1920)
 FORMATS = {"avif": "image/avif,image/webp,*/*", "webp": "image/webp,*/*", "jpeg": "image/jpeg,*/*"}
 GOAL_MS = 600

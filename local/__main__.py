@@ -7,8 +7,8 @@ import logging
 import os
 import signal
 import sys
-import threading
 
+from .processes import StopRequested, StopSignals
 from .stack import LocalStack
 
 
@@ -22,18 +22,25 @@ def main() -> int:
 
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack
         faulthandler.register(signal.SIGUSR1, all_threads=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
+    with StopSignals() as stop:
+        try:
+            return _run(stop, port, moto_port)
+        except StopRequested:  # a signal during the start: start() has already stopped what it began
+            print("stopped while starting", flush=True)
+            return 0
 
+
+def _run(stop: StopSignals, port: int, moto_port: int) -> int:
     # The stage's throttling from template.yaml, as API Gateway applies it (LOCAL_THROTTLE=off: none).
     throttle = os.environ.get("LOCAL_THROTTLE", "on").lower() not in ("off", "0", "false", "no")
     # The template's HEIC switch, as a deploy would set it (ENABLE_HEIC=false: HEIC answers 415).
     heic = {"EnableHeic": os.environ["ENABLE_HEIC"].lower()} if "ENABLE_HEIC" in os.environ else None
-    stack = LocalStack(port=port, moto_port=moto_port, throttle=throttle, parameter_overrides=heic).start()
-    limits = stack.throttle.default if stack.throttle else None
-    throttled = f"{limits.rate:g} req/s, burst {limits.burst} a route (LOCAL_THROTTLE=off)" if limits else "off"
+    stack = LocalStack(port=port, moto_port=moto_port, throttle=throttle, parameter_overrides=heic)
     try:
+        stack.start()  # a stop signal in here raises StopRequested; start() then stops what it began
+        stop.running()
+        limits = stack.throttle.default if stack.throttle else None
+        throttled = f"{limits.rate:g} req/s, burst {limits.burst} a route (LOCAL_THROTTLE=off)" if limits else "off"
         print(
             f"""
   local image API    {stack.api_url}/   (web page; API routes from template.yaml)
@@ -51,10 +58,12 @@ def main() -> int:
 """,
             flush=True,
         )
-        stopped.wait()
+        stop.wait()
     finally:
+        stop.running()  # a signal from here on is only noted: the stop below runs to its end
         print("stopping the local stack", flush=True)
         stack.stop()
+        print("stopped", flush=True)
     return 0
 
 

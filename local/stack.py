@@ -136,9 +136,14 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        """The API first (no request changes the data after the save), then the pollers, the
+        save (LOCAL_PERSIST_STATE), the AWS endpoint. Safe to call twice and after a failed start."""
         pollers: list[SqsPoller | StreamPoller] = [*self._pollers, *self.stream_pollers]
         for poller in pollers:  # all at once: each may be inside a long receive or handler
             poller.request_stop()
+        if self._gateway:
+            self._gateway.stop()
+            self._gateway = None
         for poller in pollers:
             poller.stop(timeout=2.0)
         self._pollers, self.stream_pollers = [], []
@@ -150,9 +155,6 @@ class LocalStack:
                 snapshot.save(self._aws.url, self.template, self.state_dir / "data")
             except Exception:  # the stack still stops; the previous snapshot stays
                 log.exception("could not save the local stack's data")
-        if self._gateway:
-            self._gateway.stop()
-            self._gateway = None
         if self._aws:
             self._aws.stop()
             self._aws = None

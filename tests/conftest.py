@@ -11,7 +11,7 @@ import pytest
 from tests.harness import scheduling
 
 # The shared harness (tests/harness): fixtures every suite may use.
-pytest_plugins = ["tests.harness.usecases"]
+pytest_plugins = ["tests.harness.usecases", "tests.harness.stopping"]
 
 # Every suite is named by its kind (docs/architecture.md, "Where a test goes"); the folder gives
 # each test its kind marker, so `-m unit`, `-m "not e2e"` and `make test-fast` select by kind.

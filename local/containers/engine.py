@@ -6,7 +6,10 @@ for this process: its own unix socket, data root, exec root and pidfile, `--ipta
 --ip-masq=false --ip-forward=false --dns 127.0.0.1` (containers get no route out: no NAT, no
 forwarding, no resolver; nothing added to the host's firewall) and
 the default bridge kept (sam local publishes the RIE port on loopback; containers reach the host
-at the bridge's gateway address). `stop()` ends it by its pid and waits until it is gone.
+at the bridge's gateway address). `stop()` removes every container in it, ends it by its pid,
+waits until it is gone and deletes the bridges it made. dockerd gets SIGTERM when the process
+that started it dies, even by SIGKILL (local/processes.py), and then stops its containers itself;
+the next start removes what such a run left (local/containers/leftovers.py).
 
     with DockerEngine.acquire() as engine:
         subprocess.run(["docker", "ps"], env=engine.env)
@@ -29,11 +32,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ..processes import spawn
+from .leftovers import (
+    EngineRecord,
+    bridges,
+    delete_bridges,
+    end_processes,
+    processes_mentioning,
+    sweep_engines,
+    unmount_under,
+)
+
 log = logging.getLogger("local.containers.engine")
 
 CACHE_DIR = Path(os.environ.get("SIA_CACHE_DIR") or Path.home() / ".cache" / "serverless-image-api")
 DEFAULT_SOCKET = "/var/run/docker.sock"
-BRIDGE = Path("/sys/class/net/docker0")
+# How long dockerd gives a container to stop on SIGTERM before SIGKILL when it shuts down (its own
+# default is 15 s): a Lambda container holds nothing worth waiting for.
+SHUTDOWN_TIMEOUT_S = 2
 
 
 class EngineUnavailable(RuntimeError):
@@ -71,7 +87,7 @@ class DockerEngine:
         self._work = work
         self._lock: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._made_bridge = False
+        self._bridges_before: set[str] = set()
 
     # ------------------------------------------------------------ finding or starting one
 
@@ -97,10 +113,14 @@ class DockerEngine:
             raise EngineUnavailable(
                 "no Docker engine is reachable and dockerd is not installed (apt-get install docker.io)"
             )
+        # What an earlier run left (its engine, exec root, pidfile, socket, bridge) goes first.
+        sweep_engines()
         # The data root persists (cached images: the Lambda base image, SAM's RIE images) unless
         # another private engine of ours holds it; exec root, socket and pidfile are per run.
         # Short /tmp path: a unix socket path must stay under 108 bytes.
         work = Path(tempfile.mkdtemp(prefix="sia-dockerd-", dir="/tmp"))
+        before = bridges()
+        EngineRecord.for_this_process().write(work)
         data_root = CACHE_DIR / "docker"
         data_root.mkdir(parents=True, exist_ok=True)
         fd = os.open(CACHE_DIR / "docker.lock", os.O_CREAT | os.O_RDWR, 0o600)
@@ -132,14 +152,17 @@ class DockerEngine:
             "--ip-forward=false",
             "--dns",
             "127.0.0.1",
+            "--shutdown-timeout",
+            str(SHUTDOWN_TIMEOUT_S),
             "--log-level",
             "warn",
         ]
         with open(work / "dockerd.log", "wb") as out:
-            # own session: a Ctrl-C meant for the caller must not kill the engine before its containers
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+            # own session: a Ctrl-C meant for the caller must not kill the engine before its
+            # containers; SIGTERM when the caller dies, however it dies
+            proc = spawn(args, death_signal=signal.SIGTERM, stdout=out, stderr=subprocess.STDOUT)
         engine = cls(f"unix://{socket}", private=True, pid=proc.pid, work=work)
-        engine._made_bridge = not BRIDGE.exists()
+        engine._bridges_before = before
         engine._lock = lock
         engine._proc = proc
         deadline = time.monotonic() + start_timeout
@@ -150,6 +173,9 @@ class DockerEngine:
                 raise EngineUnavailable(f"dockerd exited with {proc.returncode}: {tail}")
             if socket.exists() and _reachable(engine.docker_host, timeout=5):
                 log.info("started a private dockerd (pid %s) on %s", proc.pid, socket)
+                # the record names the bridges it made, for a next start after a hard kill
+                EngineRecord.for_this_process(bridges() - before).write(work)
+                engine._remove_leftover_containers()
                 return engine
             time.sleep(0.3)
         engine.stop()
@@ -187,15 +213,36 @@ class DockerEngine:
         machine = self.docker("version", "--format", "{{.Server.Arch}}").stdout.strip()
         return "arm64" if machine in ("arm64", "aarch64") else "x86_64"
 
-    def remove_containers(self, label: str) -> None:
-        ids = self.docker("ps", "-aq", "--filter", f"label={label}", check=False).stdout.split()
-        if ids:
-            self.docker("rm", "-f", *ids, check=False)
+    def containers(self, *filters: str) -> list[str]:
+        """Ids of every container (running or not) that matches all ``filters`` (`docker ps --filter`)."""
+        args = [arg for f in filters for arg in ("--filter", f)]
+        return self.docker("ps", "-aq", "--no-trunc", *args, check=False, timeout=60).stdout.split()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop a private engine (by its pid) and wait for it; an engine we found is left alone."""
+    def remove(self, ids: list[str]) -> None:
+        if ids:
+            self.docker("rm", "--force", "--volumes", *ids, check=False, timeout=120)
+
+    def remove_containers(self, label: str) -> None:
+        self.remove(self.containers(f"label={label}"))
+
+    def _remove_leftover_containers(self) -> None:
+        """A private engine starts with none running: what its data root still holds is an
+        earlier run's (killed before it could remove them), and so are unused networks."""
+        if self._lock is None:
+            return  # a throwaway data root: nothing earlier in it
+        leftovers = self.containers()
+        if leftovers:
+            log.info("removing %d containers an earlier run left in the private engine", len(leftovers))
+            self.remove(leftovers)
+        self.docker("network", "prune", "--force", check=False, timeout=60)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop a private engine (by its pid) and wait for it; an engine we found is left alone.
+        Every container in a private engine is this process's: all are removed first."""
         if not self.private or self.pid is None:
             return
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            self.remove(self.containers())
         proc = self._proc
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGTERM)
@@ -209,9 +256,8 @@ class DockerEngine:
             if proc is not None:
                 proc.wait(timeout=10)
         self.pid = None
-        if self._made_bridge and BRIDGE.exists():
-            # dockerd leaves its default bridge behind; remove the one this engine created
-            subprocess.run(["ip", "link", "delete", BRIDGE.name], capture_output=True, check=False)  # noqa: S603, S607
+        # dockerd leaves its bridges behind (docker0, br-<id>); remove the ones this engine made
+        delete_bridges(sorted(bridges() - self._bridges_before))
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -219,7 +265,10 @@ class DockerEngine:
             os.close(self._lock)
             self._lock = None
         if self._work is not None:
+            # a dockerd that had to be killed leaves its containerd's shims: nothing may outlive it
+            end_processes(processes_mentioning(str(self._work)), sig=signal.SIGKILL, timeout=5.0)
             # the exec root may hold mounts for a moment after dockerd exits; data under it is per run
+            unmount_under(self._work)
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
 

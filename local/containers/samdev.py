@@ -26,13 +26,15 @@ What runs (same interface as `make dev`: the page and API on $PORT, the AWS endp
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ from ..aws.ttl import TtlReaper
 from ..edge import cdn, inbox
 from ..edge.auth import AuthError, LocalIssuer
 from ..edge.gateway import Gateway, GatewayServer, problem, unauthorized
+from ..processes import StopRequested, StopSignals, spawn
 from ..runtime.environment import DEFAULT_AUDIENCE, local_environment
 from ..runtime.poller import SqsPoller, pollers_for
 from ..runtime.streams import StreamPoller, stream_pollers_for
@@ -60,10 +63,14 @@ from ..server import BackgroundServer
 from ..template import FunctionSpec, LocalTemplate, load
 from .engine import DockerEngine
 from .lambda_image import ensure_base_image, find_python312
+from .leftovers import end_processes, stale_sam_processes
 
 log = logging.getLogger("local.containers.samdev")
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
+BUILD_ROOT = REPO_ROOT / ".aws-sam"
+# The label the SAM CLI puts on every Lambda container it starts.
+SAM_CONTAINERS = "label=sam.cli.container.type=lambda"
 # Never send the SAM CLI's usage telemetry anywhere.
 SAM_ENV = {"SAM_CLI_TELEMETRY": "0", "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "host"}
@@ -94,9 +101,26 @@ class LocalBuild:
         return ["--parameter-overrides", f"Architecture={self.architecture}"]
 
 
+def build_inputs_digest(architecture: str, root: Path = REPO_ROOT) -> str:
+    """What `sam build` reads: the template, the functions' and layers' files, the architecture."""
+    digest = hashlib.sha256(architecture.encode())
+    files = [root / "template.yaml", *sorted((root / "functions").rglob("*")), *sorted((root / "layers").rglob("*"))]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def sam_build(architecture: str, root: Path = REPO_ROOT) -> Path:
-    """`sam build` for `architecture` into .aws-sam/local-<arch>/ (cached between runs)."""
+    """`sam build` for `architecture` into .aws-sam/local-<arch>/ (cached between runs; skipped
+    when none of its inputs changed since the last build, which makes a restart quick)."""
     out = root / ".aws-sam" / f"local-{architecture}"
+    built, stamp = out / "build" / "template.yaml", out / "build-inputs.sha256"
+    inputs = build_inputs_digest(architecture, root)
+    if built.is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        log.info("sam build skipped: nothing it reads changed since %s was built", built)
+        return built
+    stamp.unlink(missing_ok=True)  # a build stopped halfway must not count as built
     env = {
         **os.environ,
         **SAM_ENV,
@@ -109,7 +133,8 @@ def sam_build(architecture: str, root: Path = REPO_ROOT) -> Path:
     result = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise RuntimeError(f"sam build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return out / "build" / "template.yaml"
+    stamp.write_text(inputs)
+    return built
 
 
 def prepare(engine: DockerEngine) -> LocalBuild:
@@ -161,10 +186,15 @@ class SamLocal:
         ]
 
     def start(self, timeout: float = 120.0) -> SamLocal:
+        # If this process dies (even by SIGKILL), sam gets a signal too. With the machine's engine,
+        # SIGINT (its Ctrl-C): sam then removes its warm containers itself. A private engine shuts
+        # down at the same moment and kills them; sam's removal calls (its SIGINT and SIGTERM
+        # handlers both make them) would only wait on it, so SIGKILL (the next start removes the
+        # stopped containers).
+        death = signal.SIGKILL if self.build.engine.private else signal.SIGINT
         with open(self._log_path, "ab") as out:
-            self._proc = subprocess.Popen(  # noqa: S603
-                self._args, env=sam_env(self.build.engine), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            env = sam_env(self.build.engine)
+            self._proc = spawn(self._args, death_signal=death, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -175,16 +205,24 @@ class SamLocal:
         self.stop()
         raise RuntimeError(f"sam local {self.command} did not listen within {timeout:.0f} s")
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGINT as Ctrl-C: the SAM CLI then removes its warm containers itself."""
+    def request_stop(self) -> None:
+        """SIGKILL to its process group. sam's SIGINT and SIGTERM handlers stop and remove its warm
+        containers one by one through the engine (seconds each, and they wait on an engine that is
+        going away); SamDev removes them all in one call right after."""
+        if self._proc is not None and self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
 
@@ -296,7 +334,8 @@ class SamDev:
         self._inbox_bridge: BackgroundServer | None = None
         self.inbox = inbox.Inbox()
         self.container_inbox_url = ""
-        self._work = Path(tempfile.mkdtemp(prefix="sia-samdev-"))
+        self._work = self.state_dir / "sam-dev"  # the --env-vars file; removed at stop
+        self._lock: int | None = None
         self.template: LocalTemplate | None = None
         self.issuer: LocalIssuer | None = None
         self.environment: dict[str, str | None] = {}
@@ -305,10 +344,13 @@ class SamDev:
 
     def start(self) -> SamDev:
         try:
+            self._take_checkout()
             if self.build is None:
                 self._own_engine = DockerEngine.acquire()
                 self.build = prepare(self._own_engine)
             engine = self.build.engine
+            # an earlier sam-dev of this checkout that was killed: its warm containers
+            engine.remove(self._sam_containers())
             gateway_ip = engine.bridge_gateway()
             self._aws = LocalAwsServer(port=self._moto_port)
             self._aws_bridge = BackgroundServer(
@@ -335,9 +377,9 @@ class SamDev:
             )
             self.container_inbox_url = f"http://{gateway_ip}:{self._front.port}{inbox.MOUNT}"
             self.environment["WEBHOOK_ALLOWED_ORIGINS"] = f"http://{gateway_ip}:{self._front.port}"
+            self._work.mkdir(parents=True, exist_ok=True)
             env_vars = write_env_vars(self._work / "env.json", self.environment)
             sam_log = self.state_dir / "sam-local.log"
-            self.state_dir.mkdir(parents=True, exist_ok=True)
             api = SamLocal("start-api", self.build, env_vars, sam_log)
             lam = SamLocal("start-lambda", self.build, env_vars, sam_log)
             self._sam = [api, lam]
@@ -412,20 +454,26 @@ class SamDev:
         return render
 
     def stop(self) -> None:
+        """Everything at once where it can be: the pollers and both sam processes are told first
+        (a poller may wait on an invoke that only sam's end releases), then sam's containers go
+        in one `docker rm -f`, then the servers, the engine, the checkout lock."""
         pollers: list[SqsPoller | StreamPoller] = [*self._pollers, *self._stream_pollers]
         for poller in pollers:
             poller.request_stop()
+        for process in self._sam:
+            process.request_stop()
+        for process in self._sam:
+            process.stop()
+        self._sam = []
+        if self.build is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                self.build.engine.remove(self._sam_containers())
         for poller in pollers:
             poller.stop(timeout=2.0)
         self._pollers, self._stream_pollers = [], []
         if self._ttl is not None:
             self._ttl.stop()
             self._ttl = None
-        for process in self._sam:
-            process.stop()
-        self._sam = []
-        if self.build is not None and self.build.engine.private:
-            self.build.engine.remove_containers("sam.cli.container.type=lambda")
         for server in (self._inbox_bridge, self._front, self._aws_bridge, self._aws):
             if server is not None:
                 server.stop()
@@ -434,10 +482,40 @@ class SamDev:
         if self._own_engine is not None:
             self._own_engine.stop()
             self._own_engine = None
-        with contextlib.suppress(OSError):
-            for child in self._work.iterdir():
-                child.unlink()
-            self._work.rmdir()
+        shutil.rmtree(self._work, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def _take_checkout(self) -> None:
+        """One sam-dev per checkout (they would share .aws-sam and its containers); holding the
+        lock, any `sam local` of this checkout still running is an earlier, killed run's."""
+        BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+        fd = os.open(BUILD_ROOT / "sam-dev.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"another sam-dev of this checkout is running ({BUILD_ROOT / 'sam-dev.lock'})") from None
+        self._lock = fd
+        stale = stale_sam_processes(BUILD_ROOT)
+        if stale:
+            log.info("ending %d sam local processes an earlier sam-dev left running", end_processes(stale))
+
+    def _sam_containers(self) -> list[str]:
+        """The warm Lambda containers of this checkout's sam local: in a private engine every one,
+        in the machine's engine those whose code is mounted from this checkout's build."""
+        if self.build is None:
+            return []
+        engine = self.build.engine
+        ids = engine.containers(SAM_CONTAINERS)
+        if engine.private or not ids:
+            return ids
+        fmt = "{{.Id}}{{range .Mounts}} {{.Source}}{{end}}"
+        inspected = engine.docker("inspect", "--format", fmt, *ids, check=False, timeout=60).stdout
+        prefix = str(BUILD_ROOT) + "/"
+        rows = [line.split() for line in inspected.splitlines()]
+        return [row[0] for row in rows if any(source.startswith(prefix) for source in row[1:])]
 
     def __enter__(self) -> SamDev:
         return self.start()
@@ -467,9 +545,8 @@ class SamDev:
 
 
 def main() -> int:
-    """`make sam-dev`: run until Ctrl-C."""
+    """`make sam-dev`: run until Ctrl-C (or SIGTERM, SIGHUP)."""
     import sys
-    import threading
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     port = int(os.environ.get("PORT", "3000"))
@@ -477,11 +554,20 @@ def main() -> int:
     if moto_port == 5060:
         print("MOTO_PORT=5060 is refused by browsers; choose another port", file=sys.stderr)
         return 2
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
+    with StopSignals() as stop:
+        try:
+            return _run(stop, port, moto_port)
+        except StopRequested:  # a signal during the start: start() has already stopped what it began
+            print("stopped while starting", flush=True)
+            return 0
+
+
+def _run(stop: StopSignals, port: int, moto_port: int) -> int:
     print("preparing: Docker engine, Lambda base image, sam build (the first run takes a few minutes)", flush=True)
-    with SamDev(port=port, moto_port=moto_port) as dev:
+    dev = SamDev(port=port, moto_port=moto_port)
+    try:
+        dev.start()  # a stop signal in here raises StopRequested; start() then stops what it began
+        stop.running()
         print(
             f"""
   image API (sam local)  {dev.api_url}/   (web page; API routes answered by sam local start-api)
@@ -497,8 +583,12 @@ def main() -> int:
 """,
             flush=True,
         )
-        stopped.wait()
-        print("stopping sam-dev (sam local removes its containers)", flush=True)
+        stop.wait()
+    finally:
+        stop.running()  # a signal from here on is only noted: the stop below runs to its end
+        print("stopping sam-dev: sam local, its containers, the private engine", flush=True)
+        dev.stop()
+        print("stopped", flush=True)
     return 0
 
 

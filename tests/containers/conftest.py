@@ -21,6 +21,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.containers)
             item.add_marker(pytest.mark.timeout(900))
+    # The stop tests run `make sam-dev`, which starts a private engine on the shared data root:
+    # they go first, before the session's engine (below) holds it.
+    first = [item for item in items if Path(str(item.fspath)) == here / "test_sam_dev_stop.py"]
+    items[:] = first + [item for item in items if item not in first]
 
 
 @pytest.fixture(scope="session")

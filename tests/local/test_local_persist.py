@@ -1,6 +1,8 @@
 """LOCAL_PERSIST_STATE (what the compose image sets): the bucket and table survive a restart of
 the local stack in the same state directory."""
 
+import json
+
 import pytest
 import requests
 from moto.moto_api._internal.models import moto_api_backend
@@ -39,3 +41,54 @@ def test_restart_keeps_the_data(tmp_path, monkeypatch) -> None:
     with LocalStack(state_dir=tmp_path / "elsewhere") as stack:  # another state directory: empty
         client = Client(stack.api_url, stack.token("persist"))
         assert client.request("GET", "/images").json()["items"] == []
+
+
+def test_a_save_reads_only_what_changed_since_the_last_and_restores_it_all(moto_endpoint: str, tmp_path) -> None:
+    """compose stop gives the save 10 s: an object unchanged since the previous snapshot is
+    hard-linked from it (same inode), not read again; a rewritten one is read anew."""
+    from local import REPO_ROOT
+    from local.aws import client, create_resources, snapshot
+    from local.template import load
+
+    template = load(REPO_ROOT / "template.yaml", aws_url=moto_endpoint, name_prefix="snapshot-incremental")
+    create_resources(moto_endpoint, template)
+    bucket = next(iter(template.buckets.values())).name
+    table = next(iter(template.tables.values())).name
+    s3, ddb = client("s3", moto_endpoint), client("dynamodb", moto_endpoint)
+    for n in range(3):
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"originals/o/{n}",
+            Body=bytes([n]) * 1000,
+            ContentType="image/png",
+            Metadata={"n": str(n)},
+        )
+    ddb.put_item(TableName=table, Item={"pk": {"S": "OWNER#o"}, "sk": {"S": "IMAGE#1"}, "b": {"B": b"\x00\xff"}})
+    data = tmp_path / "data"
+
+    def inodes() -> dict[str, int]:
+        state = json.loads((data / "state.json").read_text())
+        return {obj["key"]: (data / obj["blob"]).stat().st_ino for obj in state["objects"]}
+
+    snapshot.save(moto_endpoint, template, data)
+    first = inodes()
+    s3.put_object(
+        Bucket=bucket, Key="originals/o/1", Body=b"rewritten", ContentType="image/jpeg", Metadata={"n": "new"}
+    )
+    snapshot.save(moto_endpoint, template, data)
+    second = inodes()
+    assert second["originals/o/0"] == first["originals/o/0"] and second["originals/o/2"] == first["originals/o/2"]
+    assert second["originals/o/1"] != first["originals/o/1"]
+
+    for n in range(3):
+        s3.delete_object(Bucket=bucket, Key=f"originals/o/{n}")
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "OWNER#o"}, "sk": {"S": "IMAGE#1"}})
+    snapshot.restore(moto_endpoint, data)
+    kept = s3.get_object(Bucket=bucket, Key="originals/o/2")
+    assert (
+        kept["Body"].read() == b"\x02" * 1000 and kept["ContentType"] == "image/png" and kept["Metadata"] == {"n": "2"}
+    )
+    rewritten = s3.get_object(Bucket=bucket, Key="originals/o/1")
+    assert rewritten["Body"].read() == b"rewritten" and rewritten["Metadata"] == {"n": "new"}
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": "OWNER#o"}, "sk": {"S": "IMAGE#1"}})["Item"]
+    assert item["b"] == {"B": b"\x00\xff"}

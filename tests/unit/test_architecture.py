@@ -142,6 +142,7 @@ LOCAL_ROOMS = {
     "local": 0,  # the package's constants (region, account, test credentials, REPO_ROOT)
     "local.template": 1,  # reads template.yaml
     "local.server": 1,  # a WSGI server on a background thread
+    "local.processes": 1,  # stop signals without locks; children that die with the stack
     "local.aws": 2,
     "local.runtime": 3,
     "local.edge": 4,

@@ -166,9 +166,7 @@ def test_path_ids_that_are_not_ids_are_404(owner_a: Client, method: str, templat
 def test_a_url_import_with_a_bad_title_is_a_422_and_creates_nothing(owner_a: Client, title: Any) -> None:
     # Found by the fuzzer: {"url": ..., "title": ""} fell back to the URL's file name and was a 201.
     before = owner_a.request("GET", "/images", params={"limit": 100}).json()["items"]
-    response = owner_a.request(
-        "POST", "/upload_image", json={"url": "https://example.com/photo.png", "title": title}
-    )
+    response = owner_a.request("POST", "/upload_image", json={"url": "https://example.com/photo.png", "title": title})
     assert_problem(response, 422)
     after = owner_a.request("GET", "/images", params={"limit": 100}).json()["items"]
     assert [item["id"] for item in after] == [item["id"] for item in before]
