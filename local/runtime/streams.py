@@ -139,7 +139,10 @@ class StreamPoller:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
-        self._thread.join(timeout=timeout)
+        # A stop signal can arrive while start() runs: a thread never (or not yet fully) started
+        # is not joined; it is a daemon and sees the flag if it runs at all.
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         backoff = 0.0

@@ -229,3 +229,22 @@ def test_the_inbox_records_deliveries_and_shows_them_escaped() -> None:
         assert requests.get(f"{server.url}/messages", timeout=10).json()["items"] == []
     finally:
         server.stop()
+
+
+def test_pollers_stop_before_they_start(endpoint: tuple[LocalAwsServer, LocalTemplate]) -> None:
+    """A stop signal can reach `python -m local` while its start is still starting pollers: the
+    stop of a poller never started returns at once (it used to raise "cannot join thread before
+    it is started", and the stack exited 1)."""
+    from local.runtime.poller import SqsPoller
+
+    server, template = endpoint
+    publisher = template.functions["EventsPublisherFunction"]
+    ingest = template.functions["IngestFunction"]
+    recorder = Recorder()
+    pollers = [
+        StreamPoller(template, publisher, publisher.stream_triggers[0], recorder, server.url),
+        SqsPoller(template, ingest, ingest.sqs_triggers[0], recorder, server.url),
+    ]
+    for never_started in pollers:
+        never_started.stop(timeout=0.1)
+    assert recorder.batches == []
