@@ -121,7 +121,8 @@ class LocalStack:
             if cdn_app:
                 mounts[cdn.MOUNT] = cdn_app
             self._gateway.app = DispatcherMiddleware(gateway, mounts)
-            self._gateway.start()
+            # The gateway serves last: a stack that answers HTTP has started everything (a stop
+            # signal sent once it answers then finds a running stack, not one still starting).
             ttl_tables = [(t.name, t.ttl_attribute) for t in self.template.tables.values() if t.ttl_attribute]
             self._ttl = TtlReaper(ttl_tables, self._aws.dynamodb.lock).start()
             if self._with_pollers:
@@ -130,6 +131,7 @@ class LocalStack:
                 started: list[SqsPoller | StreamPoller] = [*self._pollers, *self.stream_pollers]
                 for poller in started:
                     poller.start()
+            self._gateway.start()
         except BaseException:
             self.stop()
             raise
