@@ -71,7 +71,11 @@ def port_free(port: int) -> bool:
     return True
 
 
-def _sigint_default() -> None:
+def sigint_default() -> None:
+    """A child's Ctrl-C as from a terminal (Popen's preexec_fn). A shell without job control starts
+    a background job (a CI runner's script, `cmd &`) with SIGINT ignored, every process under it
+    inherits that, and Python keeps an inherited ignored SIGINT ignored: a test that sends SIGINT
+    would then test nothing."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
@@ -101,7 +105,7 @@ class MakeRun:
                 start_new_session=True,
                 # as from a terminal: SIGINT not ignored, even when these tests run in the
                 # background of a shell without job control (which ignores it for them)
-                preexec_fn=_sigint_default,
+                preexec_fn=sigint_default,
             )
         return self
 

@@ -18,6 +18,7 @@ from conftest import REPO_ROOT
 from local.aws import client, create_resources
 from local.stack import LocalStack
 from local.template import load
+from tests.harness.stopping import sigint_default
 
 
 def test_real_template_resources_idempotent(stack: LocalStack, sqs: Any, s3: Any) -> None:
@@ -72,6 +73,7 @@ def test_python_m_local_runs_until_interrupted(tmp_path: Any) -> None:
         stdout=subprocess.PIPE,
         stderr=errors,
         text=True,
+        preexec_fn=sigint_default,  # Ctrl-C as from a terminal, whatever the CI runner ignores
     )
     try:
         deadline = time.monotonic() + 90  # generous: CI machines may be busy

@@ -21,6 +21,8 @@ from typing import Any
 import boto3
 from PIL import Image
 
+from tests.harness.stopping import sigint_default
+
 IMAGEAPI = Path(sys.executable).with_name("imageapi")  # the console script `pip install` made
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -105,7 +107,13 @@ def upload_until(
     earlier run settled, which it reports first, do not count), call ``then`` (send SIGINT, cut the
     network); collect every result the run reports until it exits."""
     proc = subprocess.Popen(
-        [str(IMAGEAPI), *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(IMAGEAPI), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_default,  # Ctrl-C as from a terminal, whatever the CI runner ignores
     )
     assert proc.stdout is not None and proc.stderr is not None
     results: list[dict[str, Any]] = []

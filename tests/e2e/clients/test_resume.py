@@ -31,6 +31,7 @@ from tests.e2e.clients.helpers import (
     upload_until,
 )
 from tests.e2e.clients.netcut import ForwardProxy
+from tests.harness.stopping import sigint_default
 
 OWNER = "resumer"
 
@@ -157,7 +158,12 @@ def test_export_import_export_is_lossless_and_an_interrupted_export_resumes(
 def _interrupted_export(folder: Path, env: dict[str, str], cwd: Path) -> None:
     """Ctrl-C an export once about 60 images are in (its progress file says so)."""
     proc = subprocess.Popen(
-        [str(IMAGEAPI), "export", str(folder)], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [str(IMAGEAPI), "export", str(folder)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=sigint_default,  # Ctrl-C as from a terminal, whatever the CI runner ignores
     )
     state = folder / ".imageapi-export.jsonl"
     deadline = time.monotonic() + 300
