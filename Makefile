@@ -146,8 +146,10 @@ test: install browser uppy containers check-template $(CHECKOV_VENV)/.installed 
 # No test of the inner loop uses hypothesis or schemathesis (the fuzzing suite does): their pytest
 # plugins cost each pytest process 2-3 s of start-up.
 FAST_PLUGINS_OFF := -p no:hypothesispytest -p no:schemathesis
-test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security or reliability)
-	$(BIN)/python -m pytest $(XDIST) $(FAST_PLUGINS_OFF) -m "not isolated" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
+# Three workers on two cores: a worker often waits on a server, a poller or a subprocess.
+FAST_XDIST ?= -n 3 --dist loadgroup
+test-fast: install $(CLIENT_VENV)/.installed ## the inner loop: unit, integration, local and e2e/spine, in parallel (no browser, SAM, security, reliability or stop)
+	$(BIN)/python -m pytest $(FAST_XDIST) $(FAST_PLUGINS_OFF) -m "not isolated and not stop" tests/unit tests/integration tests/local tests/e2e/spine $(PYTEST_ARGS)
 
 STRESS_RUNS ?= 3
 test-stress: install browser uppy $(CLIENT_VENV)/.installed ## the browser and e2e suites STRESS_RUNS (3) times in a row, one core kept busy by a CPU burner (not in make test)

@@ -17,6 +17,11 @@ import requests
 from local.processes import StopRequested, StopSignals
 from tests.harness.stopping import DEV_DEADLINE_S, MakeRun, StopLog, port_free, repeats
 
+# Not in `make test-fast`: each test runs `make dev` as a user does (a new process that imports the
+# stack and creates the template's resources, about 5 s of CPU), which the inner loop's budget
+# cannot carry; `make test` runs each once and `make test-stop` STOP_REPEATS times.
+pytestmark = pytest.mark.stop
+
 READY_TIMEOUT_S = 120  # a busy machine starts slowly: a bound, not a timing
 
 
