@@ -16,6 +16,7 @@ export class LocalAuth {
     this.user = storedUser();
     this._token = null;
     this._pending = null;
+    this._pendingUser = null;
   }
 
   get canSwitchUser() { return true; }
@@ -23,17 +24,23 @@ export class LocalAuth {
   async token() { return this._token || this.refresh(); }
 
   refresh() {
-    // One request at a time: concurrent 401s share a refresh.
-    if (!this._pending) {
-      this._pending = this._fetchToken().finally(() => { this._pending = null; });
+    // One request at a time per user: concurrent 401s share a refresh. A switch of user while the
+    // previous user's token is on its way starts its own request: sharing that one handed the new
+    // user the old user's token (and gallery).
+    if (!this._pending || this._pendingUser !== this.user) {
+      const pending = this._fetchToken(this.user).finally(() => {
+        if (this._pending === pending) this._pending = null;
+      });
+      this._pending = pending;
+      this._pendingUser = this.user;
     }
     return this._pending;
   }
 
-  async _fetchToken() {
+  async _fetchToken(user) {
     let res;
     try {
-      res = await fetch(`${this.baseUrl}/_local/token?sub=${encodeURIComponent(this.user)}`);
+      res = await fetch(`${this.baseUrl}/_local/token?sub=${encodeURIComponent(user)}`);
     } catch {
       throw Object.assign(new Error("The local token endpoint could not be reached."), {
         problem: { title: "Sign-in failed", detail: "The local token endpoint could not be reached.", status: 0, errors: [] },
@@ -45,8 +52,8 @@ export class LocalAuth {
       const problem = toProblem(res.status, body);
       throw Object.assign(new Error(problem.detail || problem.title), { problem: { ...problem, title: "Sign-in failed" } });
     }
-    this._token = body.token;
-    return this._token;
+    if (user === this.user) this._token = body.token; // not a token for a user switched away from
+    return body.token;
   }
 
   setUser(name) {
