@@ -11,6 +11,7 @@ nothing here depends on time. Used by ``bench/delivery.py`` and by tests/browser
 
 from __future__ import annotations
 
+import faulthandler
 import re
 import threading
 import time
@@ -212,7 +213,19 @@ class Settler:
         deadline = time.monotonic() + timeout_s
         while not page.evaluate(self.GALLERY, expected):
             if time.monotonic() > deadline:
-                raise RuntimeError("the gallery did not list its cards")
+                # Seen once under `make test-stress`: after a reload the server logged no request
+                # at all for 60 s. Every thread's stack (the in-process stack's server threads
+                # among them) says where a request hangs, if one does.
+                faulthandler.dump_traceback(all_threads=True)
+                state = page.evaluate(
+                    "() => [document.querySelector('#gallery')?.getAttribute('aria-busy'),"
+                    " document.querySelectorAll('#gallery .card').length,"
+                    " document.querySelector('#gallery-summary')?.textContent]"
+                )
+                raise RuntimeError(
+                    f"the gallery did not list its cards: aria-busy, cards, summary = {state}; "
+                    f"browser requests started {self.started}, ended {self.ended}"
+                )
             page.wait_for_timeout(50)  # a poll interval between checks, not a wait for an outcome
         while True:
             with self._lock:
