@@ -219,11 +219,15 @@ def test_a_storage_refusal_is_read_from_its_xml(server: Scripted, tmp_path: Path
 
     photo = tmp_path / "p.jpg"
     photo.write_bytes(b"x" * 10)
-    xml = b"<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum</Message></Error>"
+    xml = (
+        b"<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum</Message>"
+        b"<ProposedSize>10</ProposedSize><MaxSizeAllowed>8</MaxSizeAllowed></Error>"
+    )
     server.answers = [(400, {"content-type": "application/xml"}, xml)]
     with httpx.Client() as http, pytest.raises(StorageError) as raised:
         post_form(http, server.url, {}, photo, "image/jpeg")
     assert raised.value.code == "EntityTooLarge" and "exceeds the maximum" in raised.value.one_line()
+    assert "(sent 10 bytes, allowed at most 8 bytes)" in raised.value.one_line()  # the sizes S3 names
 
 
 def test_the_counting_reader_counts_and_uncounts_a_rewind(tmp_path: Path) -> None:

@@ -95,4 +95,12 @@ def storage_error(response: httpx.Response) -> StorageError:
         found = re.search(rf"<{name}>(.*?)</{name}>", text, re.S)
         return found.group(1).strip() if found else ""
 
-    return StorageError(response.status_code, tag("Code") or "Error", tag("Message") or text[:200].strip())
+    message = tag("Message") or text[:200].strip()
+    # S3 names the sizes behind EntityTooLarge/EntityTooSmall: say them, they are the whole story.
+    sizes = [f"{label} {value} bytes" for label, name in SIZE_TAGS if (value := tag(name))]
+    if sizes:
+        message = f"{message} ({', '.join(sizes)})"
+    return StorageError(response.status_code, tag("Code") or "Error", message)
+
+
+SIZE_TAGS = (("sent", "ProposedSize"), ("allowed at most", "MaxSizeAllowed"), ("allowed at least", "MinSizeAllowed"))
