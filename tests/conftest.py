@@ -58,12 +58,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+def local_aws() -> Iterator[Any]:
     """The local AWS endpoint of `make dev`: moto's server, with S3's POST-policy rules and
-    DynamoDB's per-request atomicity added (local/aws/endpoint.py)."""
+    DynamoDB's per-request atomicity added (local/aws/endpoint.py), running in this process."""
     from local.aws import LocalAwsServer
 
     server = LocalAwsServer(port=0)
     server.start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(local_aws: Any) -> str:
+    return str(local_aws.url)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .. import ACCESS_KEY_ID
+from .. import ACCESS_KEY_ID, ACCOUNT_ID, REGION
 from ..server import BackgroundServer
 from .s3browser import EndpointClock, S3BrowserMiddleware, WSGIApp
 
@@ -28,6 +28,7 @@ def moto_app() -> WSGIApp:
 
     _complete_s3_events()
     _forget_used_shard_iterators()
+    _signal_stream_writes()
     dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
 
     class Dispatcher(DomainDispatcherApplication):
@@ -88,6 +89,50 @@ def _forget_used_shard_iterators() -> None:
     DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
 
 
+class StreamWrites:
+    """Wakes the stream pollers of this process when a DynamoDB stream gets a record, so they wait
+    on writes instead of asking GetRecords twenty times a second (which kept an idle `make dev` at
+    12% of a core). A poller still looks now and then without a signal (``wait``'s timeout)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def notify(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until a record newer than generation ``seen`` was written, or ``timeout`` passed;
+        answer the generation now."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._generation != seen, timeout)
+            return self._generation
+
+
+STREAM_WRITES = StreamWrites()
+
+
+def _signal_stream_writes() -> None:
+    from moto.dynamodb.models.table import StreamShard
+
+    original = StreamShard.add
+    if getattr(original, "_local_signals", False):
+        return
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        original(self, old, new)
+        STREAM_WRITES.notify()
+
+    add._local_signals = True  # type: ignore[attr-defined]
+    StreamShard.add = add  # type: ignore[method-assign]
+
+
 def _quiet_handler() -> type:
     """moto's request handler, logging only failed requests (the pollers call SQS every second)."""
     from moto.server import MotoRequestHandler
@@ -134,3 +179,15 @@ class LocalAwsServer(BackgroundServer):
         self.dynamodb = SerialDynamoDB(moto_app())
         app = S3BrowserMiddleware(self.dynamodb, credentials, self.clock)
         super().__init__(app, host, port, name="local-aws", request_handler=_quiet_handler())
+
+    def put_items(self, table: str, items: Iterable[dict[str, Any]]) -> None:
+        """Store DynamoDB items (DynamoDB JSON) in ``table`` from this process: moto's own
+        ``put_item`` for each, under the DynamoDB lock like any request, without the HTTP round
+        trip. For seeding thousands of images in tests and benchmarks: 2,000 images with their
+        title index take 1.6 s this way and 9.3 s through BatchWriteItem."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[ACCOUNT_ID][REGION]
+        with self.dynamodb.lock:
+            for item in items:
+                backend.put_item(table, item)

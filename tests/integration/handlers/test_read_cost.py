@@ -1,6 +1,7 @@
 """Reads that do not grow with the collection (SPEC §3.3), shown with DynamoDB's ScannedCount
 on a few thousand images of one owner."""
 
+import functools
 import os
 import random
 from datetime import UTC, datetime
@@ -39,7 +40,15 @@ def table(aws: Any, moto_endpoint: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def repository(table: str) -> DynamoImageRepository:
+def seed(local_aws: Any, table: str) -> Any:
+    """How the fixtures bulk-load: the repository's loader, its items stored by the endpoint in
+    this process (the reads measured here still go through HTTP; test_a_trash_page_reads_limit_plus_one
+    loads through BatchWriteItem)."""
+    return functools.partial(local_aws.put_items, table)
+
+
+@pytest.fixture(scope="module")
+def repository(table: str, seed: Any) -> DynamoImageRepository:
     repo = DynamoImageRepository(dynamodb_client(), table, CursorCodec("read-cost-test-secret"))
     rng = random.Random(7)
     now = datetime.now(UTC)
@@ -59,7 +68,7 @@ def repository(table: str) -> DynamoImageRepository:
             updated_at=now,
         )
         records.append(record)
-    repo.bulk_load(records)
+    repo.bulk_load(records, write=seed)
     return repo
 
 
@@ -150,7 +159,7 @@ def test_a_trash_page_reads_limit_plus_one(table: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def numbered(repository: DynamoImageRepository) -> str:
+def numbered(repository: DynamoImageRepository, seed: Any) -> str:
     """Issue #15's case: titles 'photo 00001'..'photo 02000' of another owner, created in order."""
     owner = "numbered"
     now = datetime.now(UTC)
@@ -167,7 +176,8 @@ def numbered(repository: DynamoImageRepository) -> str:
                 updated_at=now,
             )
             for n in range(1, 2001)
-        ]
+        ],
+        write=seed,
     )
     return owner
 
