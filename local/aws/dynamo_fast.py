@@ -12,6 +12,10 @@ What changes, and only in the process that runs the local endpoint (``install()`
   the 1 MB page, ``ScannedCount``, ``LastEvaluatedKey``), so results stay moto's to the byte.
 - TransactWriteItems is moto's algorithm with an undo log of the items it touches in place of a
   copy of every table; a cancelled transaction restores exactly those items.
+- Answers: an item's attribute values are written out as the DynamoDB JSON they already are,
+  instead of through moto's model-driven serializer (ten members and their aliases looked up for
+  every value; 300 Queries of ten items went from 4.9 s to 1.9 s). Binary values and anything
+  unusual still go through moto's serializer.
 
 Anything the fast path does not understand (tables without a sort key, legacy QueryFilter,
 multi-attribute GSI keys, a key type mix-up) goes to moto's unchanged code. The patch is written
@@ -501,6 +505,64 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         raise TransactionCanceledException(errors)
 
 
+# ---------------------------------------------------------------- item values in answers
+
+
+def _wire(value: dict[str, Any]) -> dict[str, Any] | None:
+    """An AttributeValue as DynamoDB JSON, or None when it holds anything but the plain types
+    (binary ones, unknown keys, odd Python types): moto's serializer handles those."""
+    out: dict[str, Any] = {}
+    for name, member in value.items():
+        if member is None:
+            continue
+        if name in ("S", "N"):
+            out[name] = member if type(member) is str else str(member)
+        elif name in ("SS", "NS"):
+            if type(member) is not list:
+                return None
+            out[name] = [m if type(m) is str else str(m) for m in member]
+        elif name in ("BOOL", "NULL"):
+            if type(member) is not bool:
+                return None
+            out[name] = member
+        elif name == "M":
+            if type(member) is not dict:
+                return None
+            entries: dict[str, Any] = {}
+            for key, inner in member.items():
+                wired = _wire(inner) if type(inner) is dict else None
+                if wired is None:
+                    return None
+                entries[key] = wired
+            out[name] = entries
+        elif name == "L":
+            if type(member) is not list:
+                return None
+            elements = []
+            for inner in member:
+                wired = _wire(inner) if type(inner) is dict else None
+                if wired is None:
+                    return None
+                elements.append(wired)
+            out[name] = elements
+        else:
+            return None
+    return out
+
+
+def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    """moto 5.2 serializes an answer by walking the service model, and an AttributeValue is a
+    structure of ten members, each looked up under several aliases: most of the time of a Query
+    or GetItem went there (8 ms for ten small items). Items are already DynamoDB JSON in moto's
+    backend, so an AttributeValue of the plain types is copied as moto's serializer would write it."""
+    if key and shape.name == "AttributeValue" and type(value) is dict:
+        wired = _wire(value)
+        if wired is not None:
+            serialized[self.get_serialized_name(shape, key)] = wired
+            return
+    _ORIGINALS["BaseJSONSerializer._serialize_type_structure"](self, serialized, value, shape, key)
+
+
 # ---------------------------------------------------------------- install
 
 
@@ -510,6 +572,11 @@ _PATCHES: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "Table.delete_item": ("moto.dynamodb.models.table", "Table", _delete_item),
     "DynamoDBBackend.update_item": ("moto.dynamodb.models", "DynamoDBBackend", _update_item),
     "DynamoDBBackend.transact_write_items": ("moto.dynamodb.models", "DynamoDBBackend", _transact_write_items),
+    "BaseJSONSerializer._serialize_type_structure": (
+        "moto.core.serialize",
+        "BaseJSONSerializer",
+        _serialize_type_structure,
+    ),
 }
 
 # sha256 of moto 5.2.5's DynamoDBBackend.transact_write_items source, which _transact_write_items follows.
@@ -589,11 +656,11 @@ def uninstall() -> None:
 
 @contextlib.contextmanager
 def moto_only() -> Iterator[None]:
-    """moto's own Query and TransactWriteItems for the duration (tests compare answers). The
+    """moto's own Query, TransactWriteItems and answer serializer for the duration (tests compare answers). The
     wrappers that keep the index in step stay, so the index is right again afterwards."""
     import importlib
 
-    swapped = ("Table.query", "DynamoDBBackend.transact_write_items")
+    swapped = ("Table.query", "DynamoDBBackend.transact_write_items", "BaseJSONSerializer._serialize_type_structure")
     with _INSTALL_LOCK:
         saved = {name: _ORIGINALS[name] for name in swapped if name in _ORIGINALS}
         for name, method in saved.items():
