@@ -30,11 +30,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import REGION
 from ..aws import client
+from ..aws.endpoint import STREAM_WRITES
 from ..template import FunctionSpec, LocalTemplate, StreamTrigger
 
 log = logging.getLogger("local.runtime.streams")
 
-POLL_INTERVAL = 0.05  # Lambda polls a shard four times a second; locally faster, it costs nothing
+# A poller reads its stream when the endpoint in this process signals a new record (StreamWrites);
+# without a signal it still looks once a second.
+IDLE_WAIT = 1.0
 MAX_BACKOFF = 2.0
 
 
@@ -136,9 +139,10 @@ class StreamPoller:
 
     def request_stop(self) -> None:
         self._stop.set()
+        STREAM_WRITES.notify()  # wakes the waiting thread: it sees the flag at once
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
+        self.request_stop()
         # A stop signal can arrive while start() runs: a thread never (or not yet fully) started
         # is not joined; it is a daemon and sees the flag if it runs at all.
         if self._thread.is_alive():
@@ -148,9 +152,10 @@ class StreamPoller:
         backoff = 0.0
         while not self._stop.is_set():
             try:
+                seen = STREAM_WRITES.generation  # before reading: a record written meanwhile wakes the wait
                 self._read()
                 if not self._pending:
-                    self._stop.wait(POLL_INTERVAL)
+                    STREAM_WRITES.wait(seen, IDLE_WAIT)
                     continue
                 ok = self._deliver()
                 backoff = 0.0 if ok else min(MAX_BACKOFF, max(0.1, backoff * 2))
