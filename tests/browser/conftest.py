@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from local.server import POLL_INTERVAL_S
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -260,7 +262,7 @@ def image_server(tmp_path: Path):
     root.mkdir()
     handler = partial(_QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, daemon=True)
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

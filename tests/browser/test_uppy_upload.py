@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import requests
 
+from local.server import POLL_INTERVAL_S
+
 from .conftest import png_bytes
 
 pytestmark = pytest.mark.browser
@@ -71,7 +73,7 @@ def uppy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     (site / "index.html").write_text(PAGE)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

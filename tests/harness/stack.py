@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from local.server import POLL_INTERVAL_S
+
 
 def _forget_environment() -> None:
     """The in-process handlers cache settings and boto3 clients built from os.environ; another
@@ -80,7 +82,9 @@ class FileServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, daemon=True
+        )
 
     def __enter__(self) -> FileServer:
         self._thread.start()

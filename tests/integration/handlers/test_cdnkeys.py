@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from local.server import POLL_INTERVAL_S
 from tests.harness.handlers import EVENTS, FakeContext
 
 SAMPLE = json.loads((EVENTS / "cdnkeys_create.json").read_text())
@@ -39,7 +40,7 @@ def cloudformation() -> Iterator[Any]:
     """Where the handler reports: records every PUT it receives."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Responses)
     server.received = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from imageapi.domain import keys
+from local.server import POLL_INTERVAL_S
 from tests.harness.images import jpeg, png
 from tests.integration.handlers.test_spine import create, objects, put_incoming
 
@@ -157,7 +158,7 @@ def image_server() -> Iterator[str]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
