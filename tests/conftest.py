@@ -1,6 +1,7 @@
 """Fixtures shared by every suite: a real moto server on a free loopback port, and the
 environment that points boto3 at it. Nothing here mocks our own code."""
 
+import gc
 import os
 import socket
 from collections.abc import Iterator
@@ -29,6 +30,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = scheduling.group_of(path.as_posix())
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test process holds what it imported and collected, and moto's whole state, for its
+    life: the collector's full passes over them cost each worker 5-7 s of a fast run. What exists
+    once collection is done is frozen out of the collector's reach, and collections are rarer
+    (measured with gc.callbacks: 11.8 s of collection in the two workers, 6.6 s after)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @pytest.hookimpl(optionalhook=True)
