@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -37,3 +42,23 @@ def load_handler(function: str, module_name: str | None = None) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def modules_after_cold_load(function: str) -> frozenset[str]:
+    """Every module a fresh interpreter holds once functions/<function>/app.py is loaded: what a
+    cold start imports. One interpreter per function per test process, shared by the tests that
+    read it (tests/unit/test_architecture.py, tests/unit/test_cold_start.py)."""
+    script = (
+        "import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('app', {str(ROOT / 'functions' / function / 'app.py')!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True, cwd=ROOT
+    )
+    return frozenset(json.loads(result.stdout.strip().splitlines()[-1]))

@@ -21,6 +21,12 @@ ONE_WORKER_MODULES = {
     # A module fixture bulk-loads thousands of images into a table of its own.
     "tests/integration/handlers/test_read_cost.py",
 }
+# Modules that read the same costly measurement, cached per process: on one worker it is taken
+# once. Both load every handler in a fresh interpreter (tests/harness/handlers.modules_after_cold_load).
+SHARED_MODULES = {
+    "tests/unit/test_architecture.py": "cold-load",
+    "tests/unit/test_cold_start.py": "cold-load",
+}
 # Packages whose modules share a package fixture: on one worker it is built once, where spreading
 # the modules built it again each time a worker came back to the package.
 ONE_WORKER_PACKAGES = {
@@ -36,6 +42,8 @@ def group_of(path: str) -> str | None:
         return "browser"
     if "containers" in parts:  # one Docker engine per session: a second worker would start a second private one
         return "containers"
+    if path in SHARED_MODULES:
+        return SHARED_MODULES[path]
     package = "/".join(parts[:-1])
     if package in ONE_WORKER_PACKAGES:
         return package

@@ -11,12 +11,11 @@ The local stack (``local/``) has rooms of its own, each importing only the rooms
     stack, __main__  ──►  containers  ──►  edge  ──►  runtime  ──►  aws  ──►  template, server, local"""
 
 import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.harness.handlers import modules_after_cold_load
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "core" / "imageapi"
@@ -122,17 +121,8 @@ WITHOUT_PIXELS = [
 def test_functions_without_pixels_load_no_pillow_or_numpy(function: str) -> None:
     """Loading a handler (what a cold start pays) never imports Pillow or numpy: the wiring
     imports the pixel adapters only when something renders (download and update, on demand)."""
-    root = PACKAGE.parents[2]
-    script = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('app', {str(root / 'functions' / function / 'app.py')!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        "print(sorted(m for m in ('PIL', 'numpy', 'imageml') if m in sys.modules))\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "core"), str(root)])}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    assert result.stdout.strip() == "[]"
+    loaded = modules_after_cold_load(function)
+    assert sorted(m for m in ("PIL", "numpy", "imageml") if m in loaded) == []
 
 
 # ---------------------------------------------------------------- local/: rooms and their direction

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.handlers import modules_after_cold_load
+
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_FUNCTIONS = sorted(
     p.parent.name for p in (ROOT / "functions").glob("*/app.py") if "build_resolver" in p.read_text(encoding="utf-8")
@@ -48,22 +50,13 @@ def _loaded_after(script: str) -> list[str]:
     return list(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def _load(function: str) -> str:
-    return (
-        "import importlib.util\n"
-        f"spec = importlib.util.spec_from_file_location('app', 'functions/{function}/app.py')\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-    )
-
-
 def test_the_http_functions_are_found() -> None:
     assert {"list", "image", "upload", "meta", "compat", "analyse"} <= set(HTTP_FUNCTIONS)
 
 
 @pytest.mark.parametrize("function", HTTP_FUNCTIONS)
 def test_loading_a_handler_leaves_the_lazy_parts_unloaded(function: str) -> None:
-    loaded = _loaded_after(_load(function))
+    loaded = modules_after_cold_load(function)
     assert "aws_lambda_powertools.event_handler.api_gateway" in loaded  # the one resolver it runs
     early = [name for name in LAZY if any(m == name or m.startswith(name + ".") for m in loaded)]
     assert early == []

@@ -550,7 +550,7 @@ def test_endless_body_hits_the_byte_cap_quickly(port: int) -> None:
 @pytest.mark.parametrize("path", ["/drip", "/drip-headers", "/endless", "/hang"])
 def test_slow_sources_are_cut_at_the_deadline(port: int, path: str) -> None:
     started = time.monotonic()
-    with pytest.raises(SourceTimeout, match="time limit of 0.5 s"):
+    with pytest.raises(SourceTimeout, match=r"time limit of 0\.5 s"):
         fetch(f"http://127.0.0.1:{port}{path}", max_bytes=10_000_000, timeout_s=0.5)
     # Not before the limit; and long before the slow source would have ended on its own (a busy
     # machine may add seconds: the bound tells "cut at the deadline" from "waited it out").
