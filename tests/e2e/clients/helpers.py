@@ -103,9 +103,9 @@ class Interrupted:
 def upload_until(
     args: list[str], env: dict[str, str], cwd: Path, *, after: int, then: Callable[[subprocess.Popen[str]], None]
 ) -> Interrupted:
-    """Run `imageapi upload --json ...`, and once ``after`` files have a result in this run (those an
-    earlier run settled, which it reports first, do not count), call ``then`` (send SIGINT, cut the
-    network); collect every result the run reports until it exits."""
+    """Run `imageapi upload --json ...`, and once ``after`` files were uploaded in this run (those an
+    earlier run settled, which it reports first, do not count, and neither does a file that failed),
+    call ``then`` (send SIGINT, cut the network); collect every result the run reports until it exits."""
     proc = subprocess.Popen(
         [str(IMAGEAPI), *args],
         env=env,
@@ -121,7 +121,7 @@ def upload_until(
     for raw in proc.stdout:
         if raw.startswith("{"):
             results.append(json.loads(raw))
-        if not fired and sum(1 for r in results if not r.get("earlier_run")) >= after:
+        if not fired and sum(1 for r in results if r["outcome"] == "uploaded" and not r.get("earlier_run")) >= after:
             fired = True
             then(proc)
     stderr = proc.stderr.read()
