@@ -37,19 +37,73 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class _PerThread:
+    """A data descriptor whose value belongs to the calling thread."""
+
+    def __init__(self, state: threading.local, name: str) -> None:
+        self._state = state
+        self._name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        try:
+            return getattr(self._state, self._name)
+        except AttributeError:
+            raise AttributeError(self._name) from None
+
+    def __set__(self, obj: object, value: Any) -> None:
+        setattr(self._state, self._name, value)
+
+
+_ROUTER_STATE_LOCK = threading.Lock()
+
+
+def isolate_router_state() -> None:
+    """Give each thread its own Powertools "current event".
+
+    Powertools' event handler keeps the event it resolves on the class ``BaseRouter``
+    (``BaseRouter.current_event = ...`` in ``resolve``), which is safe in Lambda, where a process
+    serves one invocation at a time. Here concurrent invocations run on threads of one process, so
+    two requests read each other's body, path and claims: under load, two uploads at once got each
+    other's presigned forms (S3 then refused one with EntityTooLarge, sent 3389 bytes against 3372
+    allowed). Both the class attribute (what ``resolve`` writes and ``Router`` reads) and the
+    instance attribute (what a resolver's routes read) become per thread. Idempotent."""
+    from abc import ABCMeta
+
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    with _ROUTER_STATE_LOCK:
+        if getattr(type(BaseRouter), "_local_per_thread", False):
+            return
+        state = threading.local()
+        names = ("current_event", "lambda_context")
+        # What an instance reads: found on the class, a data descriptor wins over the instance.
+        for name in names:
+            setattr(BaseRouter, name, _PerThread(state, name))
+
+        # What `BaseRouter.current_event = ...` writes and reads: the metaclass's descriptor.
+        class PerThreadRouterMeta(ABCMeta):
+            _local_per_thread = True
+
+        for name in names:
+            setattr(PerThreadRouterMeta, name, _PerThread(state, name))
+        BaseRouter.__class__ = PerThreadRouterMeta  # type: ignore[method-assign,assignment]
+
+
 class HandlerRegistry:
     """Imports each function's handler module on first use, under a unique module name (every
     function's file is called app.py), with the layers' directories on sys.path.
 
     Like Lambda, an instance of a handler module (a "container": its resolver, its module state)
     serves one invocation at a time; concurrent invocations of a function get instances of their
-    own, loaded on demand and reused. (Powertools' resolver keeps the current event on itself, so
-    two requests in one instance at once would read each other's routes and parameters.)"""
+    own, loaded on demand and reused. (Module state of a handler is its container's.) Powertools'
+    current event, which it keeps on a class shared by every resolver, is made per thread
+    (``isolate_router_state``)."""
 
     def __init__(self, layer_dirs: Iterable[Path] = ()) -> None:
         for directory in reversed([str(d) for d in layer_dirs if Path(d).is_dir()]):
             if directory not in sys.path:
                 sys.path.insert(0, directory)
+        isolate_router_state()
         self._lock = threading.Lock()
         self._handlers: dict[str, Handler] = {}
         self._idle: dict[str, list[Handler]] = {}

@@ -34,7 +34,12 @@ EVENTS = ROOT / "events"
 
 def load_handler(function: str, module_name: str | None = None) -> ModuleType:
     """A fresh instance of functions/<function>/app.py, as one Lambda container holds it (every
-    handler file is called app.py, so each instance gets a module name of its own)."""
+    handler file is called app.py, so each instance gets a module name of its own). Tests that call
+    handlers from several threads read their own events, as separate Lambda containers would
+    (``isolate_router_state``: Powertools keeps the current event on a shared class)."""
+    from local.runtime.handlers import isolate_router_state
+
+    isolate_router_state()
     spec = importlib.util.spec_from_file_location(
         module_name or f"functions_{function}_app", ROOT / "functions" / function / "app.py"
     )
