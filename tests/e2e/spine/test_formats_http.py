@@ -48,7 +48,9 @@ MATRIX = [(s, w) for s in SAMPLES for w in WAYS]
 
 
 def _submit(client: Client, sample: Sample, way: str) -> str:
-    data, title = sample.make(), f"{sample.name} via {way}"
+    # A short title: each of a title's trigrams costs an UpdateItem of its count, and the matrix
+    # is about the bytes (the search tests cover titles).
+    data, title = sample.make(), sample.name[:3]
     upload = (f"{sample.name}.{sample.fmt.lower()}", data, sample.mime)
     if way == "presigned":
         api, s3 = client.presigned_upload(title, data, sample.mime)
