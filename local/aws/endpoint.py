@@ -29,6 +29,7 @@ def moto_app() -> WSGIApp:
     _complete_s3_events()
     _forget_used_shard_iterators()
     _signal_stream_writes()
+    _remember_action_names()
     dynamo_fast.install()  # indexed queries, cheap transactions: a real collection stays fast
 
     class Dispatcher(DomainDispatcherApplication):
@@ -40,6 +41,15 @@ def moto_app() -> WSGIApp:
             return super().get_backend_for_host(host)
 
     return Dispatcher(create_backend_app)
+
+
+def _remember_action_names() -> None:
+    """moto lists a response class's methods (``inspect.getmembers``) on every request, to check
+    that the action exists; a class's methods do not change, so each list is made once."""
+    from moto.core import responses
+
+    if not hasattr(responses.method_names_from_class, "cache_info"):
+        responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[assignment]
 
 
 def _complete_s3_events() -> None:
