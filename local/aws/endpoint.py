@@ -49,7 +49,7 @@ def _remember_action_names() -> None:
     from moto.core import responses
 
     if not hasattr(responses.method_names_from_class, "cache_info"):
-        responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[assignment]
+        responses.method_names_from_class = functools.cache(responses.method_names_from_class)
 
 
 def _complete_s3_events() -> None:
