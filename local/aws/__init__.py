@@ -5,6 +5,7 @@ on one loopback port, and the resources template.yaml declares on it.
   real collection), on a background thread;
 - `s3browser`, `s3post`: what S3 does for browsers (POST policies, CORS, presigned expiry);
 - `resources`: create what the template declares; `clients`: boto3 clients for the endpoint;
+  `inprocess`: a request to moto's app in this process, without a socket;
 - `snapshot`: save and restore the endpoint's data (the compose image's volume).
 """
 

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import run_wsgi_app
 
-from .. import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from .. import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from .inprocess import WSGIApp, moto_request
 from .s3post import PostForm, S3Error, check_post, object_key, parse_form, post_success
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _BUCKET_POST = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/?$")
 _FIRST_SEGMENT = re.compile(r"^/([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/|$)")
 
@@ -139,45 +139,13 @@ class S3BrowserMiddleware:
         return headers.get("ETag", '""')
 
     def _moto_request(self, method: str, path: str, query: str = "") -> tuple[str, bytes, Any]:
-        """A request to moto in-process, signed as the local account (moto checks no signature)."""
-        request_headers = [
-            ("Host", "s3.amazonaws.com"),
-            (
-                "Authorization",
-                f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
-                "SignedHeaders=host, Signature=0",
-            ),
-        ]
-        builder = EnvironBuilder(path=path, query_string=query, method=method, headers=request_headers)
-        app_iter, status, headers = run_wsgi_app(self.app, builder.get_environ())
-        try:
-            body = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
-        return status, body, headers
+        return moto_request(self.app, method, path, service="s3", query=query, headers=[("Host", "s3.amazonaws.com")])
 
     # ------------------------------------------------------------ CORS (as S3 evaluates it)
 
     def _bucket_cors(self, bucket: str) -> list[dict[str, list[str]]] | None:
         """The bucket's CORS rules, read through moto's own API (None: no configuration)."""
-        builder = EnvironBuilder(
-            path=f"/{bucket}",
-            query_string="cors",
-            method="GET",
-            headers=[
-                ("Host", "s3.amazonaws.com"),
-                (
-                    "Authorization",
-                    f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/s3/aws4_request, "
-                    "SignedHeaders=host, Signature=0",
-                ),
-            ],
-        )
-        app_iter, status, _ = run_wsgi_app(self.app, builder.get_environ())
-        try:
-            body = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
+        status, body, _ = self._moto_request("GET", f"/{bucket}", query="cors")
         if not status.startswith("200"):
             return None
         rules = []

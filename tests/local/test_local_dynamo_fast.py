@@ -20,10 +20,10 @@ import moto
 import pytest
 from botocore.exceptions import ClientError
 from conftest import REPO_ROOT
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from local import ACCOUNT_ID, REGION
 from local.aws import client, dynamo_fast
+from local.aws.inprocess import moto_request
 from local.stack import LocalStack
 
 KEYS = ["a", "ab", "abc", "abd", "b", "ba", "bz", "c", "IMAGE#1", "IMAGE#2", "IMAGE#20", "IMAGE#3", "z", "zz"]
@@ -48,22 +48,14 @@ class WireDynamoDB:
         self._app = app
 
     def call(self, action: str, **body: Any) -> tuple[int, dict[str, Any]]:
-        builder = EnvironBuilder(
-            path="/",
-            method="POST",
-            data=json.dumps(body),
-            headers={
-                "X-Amz-Target": f"DynamoDB_20120810.{action}",
-                "Content-Type": "application/x-amz-json-1.0",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20200101/{REGION}/dynamodb/aws4_request, "
-                "SignedHeaders=host, Signature=0",
-            },
+        status, answer, _ = moto_request(
+            self._app,
+            "POST",
+            "/",
+            service="dynamodb",
+            body=json.dumps(body).encode(),
+            headers=[("X-Amz-Target", f"DynamoDB_20120810.{action}"), ("Content-Type", "application/x-amz-json-1.0")],
         )
-        app_iter, status, _ = run_wsgi_app(self._app, builder.get_environ())
-        try:
-            answer = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
         return int(status.split()[0]), json.loads(answer or b"{}")
 
     def ok(self, action: str, **body: Any) -> dict[str, Any]:
