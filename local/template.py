@@ -45,7 +45,7 @@ class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that turns short tags (!Ref X, !GetAtt A.B, !Sub ...) into their long form."""
 
 
-def _construct_tag(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+def _construct_tag(loader: yaml.constructor.SafeConstructor, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
@@ -76,7 +76,7 @@ if yaml.__with_libyaml__:
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - SafeConstructor-based loaders
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: not a CloudFormation template")
     return data

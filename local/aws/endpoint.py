@@ -18,7 +18,8 @@ from typing import Any
 
 from .. import ACCESS_KEY_ID, ACCOUNT_ID, REGION
 from ..server import BackgroundServer
-from .s3browser import EndpointClock, S3BrowserMiddleware, WSGIApp
+from .inprocess import WSGIApp
+from .s3browser import EndpointClock, S3BrowserMiddleware
 
 
 def moto_app() -> WSGIApp:
@@ -45,7 +46,8 @@ def moto_app() -> WSGIApp:
 
 def _remember_action_names() -> None:
     """moto lists a response class's methods (``inspect.getmembers``) on every request, to check
-    that the action exists; a class's methods do not change, so each list is made once."""
+    that the action exists. Nothing adds methods to those classes at runtime, so each class's
+    list is made once and cached."""
     from moto.core import responses
 
     if not hasattr(responses.method_names_from_class, "cache_info"):

@@ -25,7 +25,8 @@ def moto_request(
     body: bytes = b"",
     headers: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, bytes, Headers]:
-    """``(status line, body, headers)`` of ``method path?query`` answered by ``app``."""
+    """``(status line, body, headers)`` of ``method path?query`` answered by ``app``. The
+    Authorization header is this function's: ``headers`` should not carry one."""
     authorization = (
         f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20200101/{REGION}/{service}/aws4_request, "
         "SignedHeaders=host, Signature=0"

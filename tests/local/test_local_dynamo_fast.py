@@ -292,8 +292,8 @@ def test_item_values_of_every_type_are_answered_as_moto_serializes_them(ddb: Any
 def test_queries_answer_exactly_as_moto_does(local_aws: Any, range_type: str) -> None:
     """Random writes, then random queries read page by page, each answered by the patch and by moto's
     own code; the answers (the JSON bodies) must be equal. Over the endpoint's WSGI app in this
-    process: the wire bytes are the same as over HTTP (test_item_values_of_every_type_... and the
-    tests below go over HTTP)."""
+    process: the same request and answer bodies as over HTTP (test_item_values_of_every_type_...
+    and the tests below go over HTTP)."""
     table = _table(client("dynamodb", local_aws.url), f"fast-query-{range_type.lower()}", range_type)
     wire = WireDynamoDB(local_aws.app)
     rng = random.Random(15 + len(range_type))
