@@ -168,14 +168,21 @@ def _quiet_handler() -> type:
 class SerialDynamoDB:
     """DynamoDB applies every request atomically (conditions and transactions included); moto's
     backend does not when requests arrive on concurrent threads, so a conditional write could race
-    past its condition. The local endpoint therefore runs DynamoDB requests one at a time."""
+    past its condition. The local endpoint therefore runs DynamoDB requests one at a time.
+
+    Stream reads too: the TTL reaper (ttl.py) deletes an item and then marks the stream record it
+    made as the DynamoDB service's, under this lock. A GetRecords between the two read a purge by
+    the trash window as a user's delete, and its ``image.purged`` event was lost (one in 670 in a
+    fresh-clone run of the events reliability test)."""
+
+    TARGETS = ("DynamoDB_", "DynamoDBStreams_")
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
         self.lock = threading.Lock()  # also held by the TTL reaper (ttl.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(self.TARGETS):
             with self.lock:
                 return list(self.app(environ, start_response))
         return self.app(environ, start_response)

@@ -170,6 +170,28 @@ def test_ttl_removes_expired_items_as_the_dynamodb_service(
     ]
 
 
+@pytest.mark.parametrize(
+    ("target", "serial"),
+    [
+        ("DynamoDB_20120810.PutItem", True),
+        ("DynamoDBStreams_20120810.GetRecords", True),  # else it reads a TTL deletion before its mark
+        ("AmazonSQS.ReceiveMessage", False),
+    ],
+)
+def test_stream_reads_wait_for_the_dynamodb_lock_as_writes_and_the_ttl_reaper_do(target: str, serial: bool) -> None:
+    from local.aws.endpoint import SerialDynamoDB
+
+    held: list[bool] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        held.append(serialised.lock.locked())
+        return [b"{}"]
+
+    serialised = SerialDynamoDB(app)
+    assert list(serialised({"HTTP_X_AMZ_TARGET": target}, lambda *a: None)) == [b"{}"]
+    assert held == [serial]
+
+
 def test_a_cancelled_transaction_leaves_no_stream_record(
     endpoint: tuple[LocalAwsServer, LocalTemplate], poller: tuple[StreamPoller, Recorder]
 ) -> None:
